@@ -1,0 +1,122 @@
+"""AWS's history event shapes: one small builder per family of events.
+
+Events are dicts ``{"type", "details"}`` where ``details`` maps AWS's ``*EventDetails`` member
+name to its value (or is empty); the interpreter adds ``id``, ``previous_event_id`` and
+``timestamp``. Payloads are JSON text, as AWS returns them.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_NOT_TRUNCATED = {"truncated": False}
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:]
+
+
+def event(kind: str, details: dict | None = None, details_name: str | None = None) -> dict:
+    if details is None:
+        return {"type": kind, "details": {}}
+    return {"type": kind, "details": {details_name or _lower_first(kind) + "EventDetails": details}}
+
+
+def execution_started(payload: str, role_arn: str) -> dict:
+    return event("ExecutionStarted", {"input": payload, "inputDetails": _NOT_TRUNCATED, "roleArn": role_arn})
+
+
+def execution_succeeded(output: Any) -> dict:
+    return event("ExecutionSucceeded", {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+
+
+def execution_ended(kind: str, error: str | None, cause: str | None) -> dict:
+    """ExecutionFailed, ExecutionAborted or ExecutionTimedOut."""
+    return event(kind, _error_details(error, cause))
+
+
+def _error_details(error: str | None, cause: str | None) -> dict:
+    details = {}
+    if error is not None:
+        details["error"] = error
+    if cause is not None:
+        details["cause"] = cause
+    return details
+
+
+def state_entered(state_type: str, name: str, value: Any) -> dict:
+    details = {"name": name, "input": to_json(value), "inputDetails": _NOT_TRUNCATED}
+    return event(f"{state_type}StateEntered", details, "stateEnteredEventDetails")
+
+
+def state_exited(state_type: str, name: str, value: Any) -> dict:
+    details = {"name": name, "output": to_json(value), "outputDetails": _NOT_TRUNCATED}
+    return event(f"{state_type}StateExited", details, "stateExitedEventDetails")
+
+
+def map_started(length: int) -> dict:
+    return event("MapStateStarted", {"length": length})
+
+
+def map_iteration(outcome: str, name: str, index: int) -> dict:
+    """MapIterationStarted / Succeeded / Failed / Aborted."""
+    return event(f"MapIteration{outcome}", {"name": name, "index": index})
+
+
+def map_run_started(map_run_arn: str) -> dict:
+    return event("MapRunStarted", {"mapRunArn": map_run_arn})
+
+
+def map_run_failed(error: str | None, cause: str | None) -> dict:
+    return event("MapRunFailed", _error_details(error, cause))
+
+
+def bare(kind: str) -> dict:
+    """ParallelStateStarted, ParallelStateSucceeded, MapStateSucceeded, LambdaFunctionStarted ..."""
+    return event(kind)
+
+
+# --- tasks -----------------------------------------------------------------------------------
+def task_scheduled(resource_type: str, resource: str, region: str, parameters: Any,
+                   timeout: int | None, heartbeat: int | None) -> dict:
+    details = {"resourceType": resource_type, "resource": resource, "region": region,
+               "parameters": to_json(parameters)}
+    if timeout is not None:
+        details["timeoutInSeconds"] = timeout
+    if heartbeat is not None:
+        details["heartbeatInSeconds"] = heartbeat
+    return event("TaskScheduled", details)
+
+
+def task_started(resource_type: str, resource: str) -> dict:
+    return event("TaskStarted", {"resourceType": resource_type, "resource": resource})
+
+
+def task_succeeded(resource_type: str, resource: str, output: Any) -> dict:
+    return event("TaskSucceeded", {"resourceType": resource_type, "resource": resource,
+                                   "output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+
+
+def task_ended(kind: str, resource_type: str, resource: str, error: str | None, cause: str | None) -> dict:
+    """TaskFailed, TaskTimedOut, TaskSubmitFailed, TaskStartFailed."""
+    return event(kind, {"resourceType": resource_type, "resource": resource, **_error_details(error, cause)})
+
+
+def lambda_scheduled(resource: str, payload: Any, timeout: int | None) -> dict:
+    details = {"resource": resource, "input": to_json(payload), "inputDetails": _NOT_TRUNCATED}
+    if timeout is not None:
+        details["timeoutInSeconds"] = timeout
+    return event("LambdaFunctionScheduled", details)
+
+
+def lambda_succeeded(output: Any) -> dict:
+    return event("LambdaFunctionSucceeded", {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+
+
+def lambda_ended(kind: str, error: str | None, cause: str | None) -> dict:
+    """LambdaFunctionFailed, LambdaFunctionTimedOut, LambdaFunctionStartFailed."""
+    return event(kind, _error_details(error, cause))
