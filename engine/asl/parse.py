@@ -1,0 +1,203 @@
+"""Definition text -> a JSON document and the source line of every value in it.
+
+A definition is JSON (what AWS takes) or YAML (what people like to write). ``load_text`` tries
+JSON first and YAML second, and returns the document with a table mapping each JSON pointer
+(``"/States/Foo/Next"``) to its 1-based source line, so that diagnostics can name a line.
+
+JSON values come from :func:`json.loads` itself; a small scanner walks the same text a second
+time to find the line of every key and array element and to reject duplicate keys, which
+``json`` silently collapses and AWS refuses. YAML goes through PyYAML's composer, whose nodes
+carry their marks; date-times stay strings (ASL compares timestamps as text).
+"""
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import DefinitionError
+
+__all__ = ["Loaded", "load_text", "load_file", "pointer"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded definition: the JSON document and the 1-based line of each JSON pointer."""
+
+    document: Any
+    lines: dict[str, int]
+
+
+def pointer(parts: list[str | int] | tuple[str | int, ...]) -> str:
+    """The RFC 6901 JSON pointer of a sequence of keys and indexes (``""`` is the root)."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def load_file(path: str | Path) -> Loaded:
+    """Read and load a definition file; unreadable files raise :class:`DefinitionError` too."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"{path}: cannot read the definition: {exc}") from exc
+    return load_text(text, str(path))
+
+
+def load_text(text: str, filename: str = "<string>") -> Loaded:
+    """Parse definition text, JSON first and YAML second.
+
+    Raises :class:`DefinitionError` naming the file, line and column of the first syntax
+    error, or of a key repeated within one object.
+    """
+    if not text.strip():
+        raise DefinitionError(f"{filename}:1:1: the definition is empty")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if _looks_like_json(text):
+            raise DefinitionError(f"{filename}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
+        return _load_yaml(text, filename)
+    return Loaded(document, _JsonLines(text, filename).scan())
+
+
+def _looks_like_json(text: str) -> bool:
+    return text.lstrip()[:1] in ("{", "[")
+
+
+# --- JSON: a scanner that records lines and refuses duplicate keys -------------------------
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
+
+
+class _JsonLines:
+    """Walks JSON text that :func:`json.loads` already accepted; records each value's line."""
+
+    def __init__(self, text: str, filename: str):
+        self.text = text
+        self.filename = filename
+        self.lines: dict[str, int] = {}
+        self._newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def scan(self) -> dict[str, int]:
+        self._value(self._skip(0), [])
+        return self.lines
+
+    def _line(self, index: int) -> int:
+        return bisect_left(self._newlines, index) + 1
+
+    def _column(self, index: int) -> int:
+        line = self._line(index)
+        start = self._newlines[line - 2] + 1 if line > 1 else 0
+        return index - start + 1
+
+    def _skip(self, index: int) -> int:
+        return _WHITESPACE.match(self.text, index).end()
+
+    def _value(self, index: int, parts: list) -> int:
+        key = pointer(parts)
+        self.lines.setdefault(key, self._line(index))
+        char = self.text[index]
+        if char == "{":
+            return self._object(index + 1, parts)
+        if char == "[":
+            return self._array(index + 1, parts)
+        if char == '"':
+            return json.decoder.scanstring(self.text, index + 1)[1]
+        return _SCALAR.match(self.text, index).end()
+
+    def _object(self, index: int, parts: list) -> int:
+        seen: set[str] = set()
+        index = self._skip(index)
+        if self.text[index] == "}":
+            return index + 1
+        while True:
+            start = index
+            name, index = json.decoder.scanstring(self.text, index + 1)
+            if name in seen:
+                raise DefinitionError(
+                    f"{self.filename}:{self._line(start)}:{self._column(start)}: "
+                    f"invalid JSON: duplicate key {name!r} in {pointer(parts) or 'the top-level object'}"
+                )
+            seen.add(name)
+            self.lines[pointer(parts + [name])] = self._line(start)
+            index = self._skip(self._skip(index) + 1)  # past the colon
+            index = self._skip(self._value(index, parts + [name]))
+            if self.text[index] == "}":
+                return index + 1
+            index = self._skip(index + 1)  # past the comma
+
+    def _array(self, index: int, parts: list) -> int:
+        index = self._skip(index)
+        if self.text[index] == "]":
+            return index + 1
+        position = 0
+        while True:
+            index = self._skip(self._value(index, parts + [position]))
+            if self.text[index] == "]":
+                return index + 1
+            index = self._skip(index + 1)
+            position += 1
+
+
+# --- YAML -----------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without the timestamp resolver: date-times stay strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load_yaml(text: str, filename: str) -> Loaded:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise DefinitionError(f"{filename}:1:1: the definition is empty")
+        lines: dict[str, int] = {}
+        _yaml_lines(node, [], lines, filename)
+        document = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+        problem = ": ".join(part for part in (exc.context, exc.problem) if part)
+        raise DefinitionError(f"{filename}:{where}: invalid YAML: {problem}") from exc
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{filename}:1:1: invalid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+    return Loaded(document, lines)
+
+
+def _yaml_lines(node: yaml.Node, parts: list, lines: dict[str, int], filename: str) -> None:
+    lines.setdefault(pointer(parts), node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            mark = key_node.start_mark
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                raise DefinitionError(
+                    f"{filename}:{mark.line + 1}:{mark.column + 1}: invalid YAML: "
+                    "keys must be strings (quote the key)"
+                )
+            name = key_node.value
+            if name in seen:
+                raise DefinitionError(
+                    f"{filename}:{mark.line + 1}:{mark.column + 1}: invalid YAML: "
+                    f"duplicate key {name!r} in {pointer(parts) or 'the top-level mapping'}"
+                )
+            seen.add(name)
+            lines[pointer(parts + [name])] = mark.line + 1
+            _yaml_lines(value_node, parts + [name], lines, filename)
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            _yaml_lines(item, parts + [position], lines, filename)
