@@ -1,0 +1,671 @@
+"""The pure interpreter: ``start`` and ``advance`` turn (model, snapshot, messages, now) into a Step.
+
+No database, clock, network, threads or sleeps here. The caller persists what a Step returns
+(the new snapshot, the history events, the commands to carry out) in one transaction, then
+carries out the commands and feeds their results back as messages.
+
+The snapshot is the whole state of one execution as plain JSON: a table of *paths*, one per
+thread of control (the main path, each running Parallel branch, each running Map iteration).
+Each path sits in one phase:
+
+    enter -> exec -> (waiting | task | children | retry) -> ... -> next state's enter, or done
+
+Pure work is chained in memory: a path runs until it must wait for time (a Wait, a retry
+back-off) or for the outside world (a task result), so a run of Pass/Choice states costs one
+commit. Map iterations and Parallel branches are *pumped* by their parent: each child is started
+and run at once until it blocks, which makes pure iterations deterministic (iteration i finishes
+before i+1 starts) and a failure stops the rest from starting.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from engine.asl import choice, dataflow, failures, history, jsonpath, retry, templates, timestamps
+from engine.asl.failures import Failure
+from engine.asl.model import Machine, is_distributed, scope_of
+from engine.asl.scope import Scope
+from engine.asl.tasks import describe_resource
+
+MAX_PAYLOAD_BYTES = 256 * 1024  # AWS's limit on state input/output and task results
+
+
+@dataclass
+class Env:
+    """What the interpreter needs from the world, passed in so tests can pin it."""
+
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    random: Any = None  # random.Random; None -> module random
+    new_uuid: Callable[[], str] | None = None
+    skip_waits: bool = False  # virtual time: Waits and retry back-offs take no time
+    task_redispatch_seconds: float = 300.0  # ask again for a task answer lost in a crash
+
+
+@dataclass
+class Step:
+    """What one call of the interpreter decided."""
+
+    snapshot: dict
+    events: list[dict] = field(default_factory=list)
+    commands: list[dict] = field(default_factory=list)
+    due_at: float | None = None
+    status: str = "RUNNING"
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "RUNNING"
+
+
+# --- entry points ------------------------------------------------------------------------------
+def start(model: Machine, context: dict, input_value: Any, now: float, env: Env,
+          input_text: str | None = None) -> Step:
+    """Begin an execution: ExecutionStarted, then run until the first block.
+
+    ``context`` holds the context object's ``Execution`` and ``StateMachine`` members.
+    """
+    snapshot = {
+        "next_id": 1,
+        "next_path": 1,
+        "context": context,
+        "deadline": now + model.timeout_seconds if model.timeout_seconds else None,
+        "paths": {"0": _new_path("0", None, [], model.start_at, input_value, 0, now)},
+    }
+    run = _Run(model, snapshot, now, env)
+    role = context["Execution"].get("RoleArn", "")
+    run.emit(None, history.execution_started(input_text if input_text is not None
+                                             else history.to_json(input_value), role))
+    snapshot["paths"]["0"]["last"] = 1
+    return run.go([])
+
+
+def advance(model: Machine, snapshot: dict, messages: list[dict], now: float, env: Env) -> Step:
+    """Apply ``messages`` (task results, stop requests) and run every path that can move."""
+    return _Run(model, copy.deepcopy(snapshot), now, env).go(messages)
+
+
+def _new_path(pid: str, parent: str | None, scope: list, state: str, value: Any, index: int,
+              now: float) -> dict:
+    return {"id": pid, "parent": parent, "scope": scope, "state": state, "phase": "enter",
+            "input": value, "index": index, "retries": {}, "due": None, "invocation": 0,
+            "last": None, "entered_id": None, "entered_at": now}
+
+
+# --- one run ---------------------------------------------------------------------------------
+class _Run:
+    def __init__(self, model: Machine, snapshot: dict, now: float, env: Env):
+        self.model = model
+        self.snap = snapshot
+        self.paths: dict[str, dict] = snapshot["paths"]
+        self.now = now
+        self.env = env
+        self.step = Step(snapshot)
+        self._pumping: set[str] = set()
+
+    # ---- driver
+    def go(self, messages: list[dict]) -> Step:
+        for message in messages:
+            if self.step.finished:
+                break
+            self._apply(message)
+        deadline = self.snap.get("deadline")
+        if not self.step.finished and deadline is not None and deadline <= self.now:
+            self._finish("TIMED_OUT", error=None, cause=None)
+        progressed = True
+        while progressed and not self.step.finished:
+            progressed = False
+            for pid in sorted(self.paths, key=int):
+                path = self.paths.get(pid)
+                if path is not None and self._runnable(path) and not self.step.finished:
+                    self._run(path)
+                    progressed = True
+        if not self.step.finished:
+            self.step.due_at = self._due_at()
+        return self.step
+
+    def _apply(self, message: dict) -> None:
+        kind = message.get("kind")
+        if kind == "stop":
+            self._finish("ABORTED", error=message.get("error"), cause=message.get("cause"))
+            return
+        if kind == "task_result":
+            path = self.paths.get(str(message.get("path")))
+            if path is None or path["phase"] != "task" or path["invocation"] != message.get("invocation"):
+                return  # late, duplicate or for an aborted path: at-least-once delivery
+            if "error" in message:
+                self._task_failed(path, message.get("error"), message.get("cause"))
+            else:
+                self._task_succeeded(path, message.get("output"))
+
+    def _runnable(self, path: dict) -> bool:
+        phase = path["phase"]
+        if phase in ("enter", "exec", "children_done"):
+            return True
+        if phase in ("waiting", "retry", "task"):
+            return any(at is not None and at <= self.now for at in (path["due"], path.get("redispatch")))
+        return False
+
+    def _due_at(self) -> float | None:
+        dues = [at for p in self.paths.values() if p["phase"] in ("waiting", "retry", "task")
+                for at in (p["due"], p.get("redispatch")) if at is not None]
+        if self.snap.get("deadline") is not None:
+            dues.append(self.snap["deadline"])
+        return min(dues) if dues else None
+
+    # ---- events
+    def emit(self, path: dict | None, event: dict) -> int:
+        if path is not None and path.get("silent"):
+            return path.get("last") or 0
+        event_id = self.snap["next_id"]
+        self.snap["next_id"] = event_id + 1
+        previous = path.get("last") if path is not None else (event_id - 1 or None)
+        self.step.events.append({"id": event_id, "previous_event_id": previous or None,
+                                 "timestamp": self.now, "type": event["type"],
+                                 "details": event["details"]})
+        if path is not None:
+            path["last"] = event_id
+        return event_id
+
+    # ---- the state machine of one path
+    def _run(self, path: dict) -> None:
+        pid = path["id"]
+        while pid in self.paths and not self.step.finished:
+            phase = path["phase"]
+            try:
+                if phase == "enter":
+                    self._enter(path)
+                elif phase == "exec":
+                    self._exec(path)
+                elif phase == "waiting" and path["due"] <= self.now:
+                    self._transition(path, path.pop("output"))
+                elif phase == "retry" and path["due"] <= self.now:
+                    path["phase"], path["due"] = "exec", None
+                elif phase == "task" and path["due"] is not None and path["due"] <= self.now:
+                    self._task_timed_out(path)
+                elif phase == "task" and path.get("redispatch") and path["redispatch"] <= self.now:
+                    self._dispatch(path)
+                    return
+                elif phase == "children":
+                    self._pump(path)
+                    if path["phase"] == "children":
+                        return
+                elif phase == "children_done":
+                    self._children_done(path)
+                else:
+                    return
+            except Failure as failure:
+                self._state_failed(path, failure.error, failure.cause)
+
+    def _machine(self, path: dict) -> Machine:
+        return scope_of(self.model, path["scope"])
+
+    def _state(self, path: dict) -> dict:
+        return self._machine(path).states[path["state"]]
+
+    def scope(self, path: dict, extra: dict | None = None) -> Scope:
+        state = self._state(path)
+        entered = {"Name": path["state"], "EnteredTime": timestamps.iso(path["entered_at"])}
+        if state["Type"] in ("Task", "Map", "Parallel"):
+            entered["RetryCount"] = sum(path["retries"].values())
+        context = {**self.snap["context"], "State": entered}
+        if path.get("token"):
+            context["Task"] = {"Token": path["token"]}
+        if extra:
+            context.update(extra)
+        return Scope(context, path["state"], path["entered_id"] or 0,
+                     random=self.env.random, new_uuid=self.env.new_uuid)
+
+    def _enter(self, path: dict) -> None:
+        state = self._state(path)
+        path["entered_at"] = self.now
+        path["retries"] = {}
+        path["entered_id"] = self.emit(path, history.state_entered(state["Type"], path["state"], path["input"]))
+        path["phase"] = "exec"
+
+    def _exec(self, path: dict) -> None:
+        state = self._state(path)
+        handler = getattr(self, "_exec_" + state["Type"].lower())
+        handler(path, state, self.scope(path))
+
+    # ---- state types
+    def _exec_pass(self, path: dict, state: dict, scope: Scope) -> None:
+        effective = dataflow.effective_input(state, path["input"], scope)
+        result = state["Result"] if "Result" in state else dataflow.parameters(state, effective, scope)
+        combined = jsonpath.put(path["input"], state.get("ResultPath", "$"), result, scope)
+        self._transition(path, dataflow.output_path(state, combined, scope))
+
+    def _exec_succeed(self, path: dict, state: dict, scope: Scope) -> None:
+        effective = dataflow.effective_input(state, path["input"], scope)
+        self._transition(path, dataflow.output_path(state, effective, scope))
+
+    def _exec_choice(self, path: dict, state: dict, scope: Scope) -> None:
+        effective = dataflow.effective_input(state, path["input"], scope)
+        target = choice.choose(state, effective, scope)
+        if target is None:
+            raise Failure(failures.NO_CHOICE_MATCHED,
+                          _state_error(scope, "No Choice Rule matched and no Default state was specified."))
+        self._transition(path, dataflow.output_path(state, effective, scope), target)
+
+    def _exec_fail(self, path: dict, state: dict, scope: Scope) -> None:
+        error = _fail_field(state, "Error", path["input"], scope)
+        cause = _fail_field(state, "Cause", path["input"], scope)
+        self._path_done(path, ok=False, error=error, cause=cause)
+
+    def _exec_wait(self, path: dict, state: dict, scope: Scope) -> None:
+        effective = dataflow.effective_input(state, path["input"], scope)
+        until = _wait_until(state, effective, path["entered_at"], scope)
+        path["output"] = dataflow.output_path(state, effective, scope)
+        path["phase"] = "waiting"
+        path["due"] = self.now if self.env.skip_waits else max(until, self.now)
+
+    def _exec_task(self, path: dict, state: dict, scope: Scope) -> None:
+        effective = dataflow.effective_input(state, path["input"], scope)
+        payload = dataflow.parameters(state, effective, scope)
+        resource = describe_resource(state["Resource"], self.env.region, self.env.account)
+        timeout = _seconds_field(state, "TimeoutSeconds", effective, scope)
+        heartbeat = _seconds_field(state, "HeartbeatSeconds", effective, scope)
+        path["invocation"] += 1
+        if resource.legacy_lambda:
+            self.emit(path, history.lambda_scheduled(resource.arn, payload, timeout))
+            self.emit(path, history.bare("LambdaFunctionStarted"))
+        else:
+            self.emit(path, history.task_scheduled(resource.service, resource.action, self.env.region,
+                                                   payload, timeout, heartbeat))
+            self.emit(path, history.task_started(resource.service, resource.action))
+        path["phase"] = "task"
+        path["due"] = self.now + timeout if timeout else None
+        path["command"] = {
+            "kind": "invoke", "path": path["id"], "invocation": path["invocation"],
+            "resource": state["Resource"], "payload": payload, "timeout": timeout,
+            "heartbeat": heartbeat, "state": path["state"], "context": scope.context,
+        }
+        self._dispatch(path)
+
+    def _dispatch(self, path: dict) -> None:
+        """Hand the task out (again, if its answer may have been lost with a crashed worker)."""
+        path["redispatch"] = self.now + self.env.task_redispatch_seconds
+        self.step.commands.append(path["command"])
+
+    def _task_succeeded(self, path: dict, output: Any) -> None:
+        _task_over(path)
+        state = self._state(path)
+        resource = describe_resource(state["Resource"], self.env.region, self.env.account)
+        if resource.legacy_lambda:
+            self.emit(path, history.lambda_succeeded(output))
+        else:
+            self.emit(path, history.task_succeeded(resource.service, resource.action, output))
+        try:
+            scope = self.scope(path)
+            self._check_size(output, state, "task")
+            self._transition(path, dataflow.state_output(state, path["input"], output, scope))
+        except Failure as failure:
+            self._state_failed(path, failure.error, failure.cause)
+
+    def _task_failed(self, path: dict, error: str | None, cause: str | None,
+                     timed_out: bool = False) -> None:
+        _task_over(path)
+        state = self._state(path)
+        resource = describe_resource(state["Resource"], self.env.region, self.env.account)
+        if resource.legacy_lambda:
+            kind = "LambdaFunctionTimedOut" if timed_out else "LambdaFunctionFailed"
+            self.emit(path, history.lambda_ended(kind, error, cause))
+        else:
+            kind = "TaskTimedOut" if timed_out else "TaskFailed"
+            self.emit(path, history.task_ended(kind, resource.service, resource.action, error, cause))
+        self._state_failed(path, error or failures.TASK_FAILED, cause)
+
+    def _task_timed_out(self, path: dict) -> None:
+        path["invocation"] += 1  # a result arriving later is stale
+        self._task_failed(path, failures.TIMEOUT, None, timed_out=True)
+
+    # ---- Map and Parallel
+    def _exec_parallel(self, path: dict, state: dict, scope: Scope) -> None:
+        effective = dataflow.effective_input(state, path["input"], scope)
+        value = dataflow.parameters(state, effective, scope)
+        branches = state.get("Branches", [])
+        self.emit(path, history.bare("ParallelStateStarted"))
+        path["kids"] = {"kind": "parallel", "total": len(branches), "next": 0, "running": 0,
+                        "limit": 0, "inputs": None, "value": value, "results": [None] * len(branches),
+                        "failed": 0, "failure": None, "children": []}
+        path["phase"] = "children"
+
+    def _exec_map(self, path: dict, state: dict, scope: Scope) -> None:
+        effective = dataflow.effective_input(state, path["input"], scope)
+        items = jsonpath.select(state.get("ItemsPath", "$"), effective, scope, "ItemsPath")
+        if not isinstance(items, list):
+            raise Failure(failures.RUNTIME, _state_error(
+                scope, f"Invalid input: the ItemsPath '{state.get('ItemsPath', '$')}' "
+                       f"must reference a JSON array, got: {history.to_json(items)}"))
+        limit = _int_field(state, "MaxConcurrency", effective, scope)
+        distributed = is_distributed(state)
+        path["kids"] = {"kind": "map", "total": len(items), "next": 0, "running": 0,
+                        "limit": limit or 0, "inputs": items, "value": effective,
+                        "results": [None] * len(items), "failed": 0, "failure": None,
+                        "children": [], "silent": distributed,
+                        "tolerated_count": _int_field(state, "ToleratedFailureCount", effective, scope),
+                        "tolerated_pct": _number_field(state, "ToleratedFailurePercentage", effective, scope)}
+        self.emit(path, history.map_started(len(items)))
+        if distributed:
+            ctx = self.snap["context"]
+            label = state.get("Label") or path["state"]
+            sm_name = ctx["StateMachine"]["Name"]
+            run_id = (self.env.new_uuid or _uuid4)()
+            arn = f"arn:aws:states:{self.env.region}:{self.env.account}:mapRun:{sm_name}/{label}:{run_id}"
+            self.emit(path, history.map_run_started(arn))
+        path["phase"] = "children"
+
+    def _pump(self, parent: dict) -> None:
+        """Start children while the concurrency limit allows; each runs at once until it blocks."""
+        kids = parent["kids"]
+        self._pumping.add(parent["id"])
+        try:
+            while (kids["failure"] is None and kids["next"] < kids["total"]
+                   and (not kids["limit"] or kids["running"] < kids["limit"])
+                   and not self.step.finished and parent["id"] in self.paths):
+                child = self._spawn(parent, kids["next"])
+                kids["next"] += 1
+                kids["running"] += 1
+                self._run(child)
+        finally:
+            self._pumping.discard(parent["id"])
+        if kids["running"] == 0 and (kids["failure"] is not None or kids["next"] >= kids["total"]):
+            parent["phase"] = "children_done"
+
+    def _spawn(self, parent: dict, index: int) -> dict:
+        kids = parent["kids"]
+        state = self._state(parent)
+        pid = str(self.snap["next_path"])
+        self.snap["next_path"] += 1
+        if kids["kind"] == "map":
+            scope_key = parent["scope"] + [[parent["state"], 0]]
+            value = self._item_input(parent, state, index)
+        else:
+            scope_key = parent["scope"] + [[parent["state"], index]]
+            value = kids["value"]
+        machine = scope_of(self.model, scope_key)
+        child = _new_path(pid, parent["id"], scope_key, machine.start_at, value, index, self.now)
+        child["last"] = parent["last"]
+        if kids.get("silent") or parent.get("silent"):
+            child["silent"] = True
+        self.paths[pid] = child
+        kids["children"].append(pid)
+        if kids["kind"] == "map":
+            self.emit(child, history.map_iteration("Started", parent["state"], index))
+        return child
+
+    def _item_input(self, parent: dict, state: dict, index: int) -> Any:
+        kids = parent["kids"]
+        item = kids["inputs"][index]
+        selector = state.get("ItemSelector", state.get("Parameters"))
+        if selector is None:
+            return item
+        scope = self.scope(parent, {"Map": {"Item": {"Index": index, "Value": item}}})
+        return templates.render(selector, kids["value"], scope,
+                                "ItemSelector" if "ItemSelector" in state else "Parameters")
+
+    def _child_done(self, child: dict, ok: bool, value: Any, error: str | None, cause: str | None) -> None:
+        parent = self.paths[child["parent"]]
+        kids = parent["kids"]
+        index = child["index"]
+        self._drop(child)
+        kids["running"] -= 1
+        if kids["kind"] == "map":
+            outcome = "Succeeded" if ok else "Failed"
+            self.emit(child, history.map_iteration(outcome, parent["state"], index))
+        if ok:
+            kids["results"][index] = value
+        else:
+            kids["failed"] += 1
+            kids["results"][index] = {"Error": error, "Cause": cause}
+            if not self._tolerated(kids):
+                kids["failure"] = _child_failure(kids, error, cause)
+                self._abort_children(parent)
+        if parent["id"] not in self._pumping and kids["failure"] is None:
+            self._pump(parent)
+        elif kids["running"] == 0 and (kids["failure"] is not None or kids["next"] >= kids["total"]):
+            parent["phase"] = "children_done"
+        if parent["phase"] == "children_done" and parent["id"] not in self._pumping:
+            self._run(parent)
+
+    def _tolerated(self, kids: dict) -> bool:
+        if kids["kind"] != "map":
+            return False
+        count, pct = kids.get("tolerated_count"), kids.get("tolerated_pct")
+        if count is None and pct is None:
+            return False
+        within_count = count is not None and kids["failed"] <= count
+        within_pct = pct is not None and kids["total"] and 100.0 * kids["failed"] / kids["total"] <= pct
+        return bool(within_count or within_pct)
+
+    def _abort_children(self, parent: dict) -> None:
+        kids = parent["kids"]
+        for pid in list(kids["children"]):
+            child = self.paths.get(pid)
+            if child is None:
+                continue
+            self._drop(child)
+            kids["running"] -= 1
+            if kids["kind"] == "map":
+                self.emit(child, history.map_iteration("Aborted", parent["state"], child["index"]))
+
+    def _drop(self, path: dict) -> None:
+        """Remove a path and everything running under it."""
+        for kid in path.get("kids", {}).get("children", []):
+            if kid in self.paths:
+                self._drop(self.paths[kid])
+        self.paths.pop(path["id"], None)
+        parent = self.paths.get(path["parent"]) if path["parent"] else None
+        if parent is not None and path["id"] in parent["kids"]["children"]:
+            parent["kids"]["children"].remove(path["id"])
+
+    def _children_done(self, path: dict) -> None:
+        state = self._state(path)
+        kids = path.pop("kids")
+        family = "Map" if kids["kind"] == "map" else "Parallel"
+        if kids["failure"] is not None:
+            error, cause = kids["failure"]
+            if kids.get("silent"):
+                self.emit(path, history.map_run_failed(error, cause))
+            self.emit(path, history.bare(f"{family}StateFailed"))
+            self._state_failed(path, error, cause, already_failed=True)
+            return
+        if kids.get("silent"):
+            self.emit(path, history.bare("MapRunSucceeded"))
+        self.emit(path, history.bare(f"{family}StateSucceeded"))
+        scope = self.scope(path)
+        self._transition(path, dataflow.state_output(state, path["input"], kids["results"], scope))
+
+    # ---- transitions and failures
+    def _transition(self, path: dict, output: Any, target: str | None = None) -> None:
+        """Leave the current state with ``output``: StateExited, then Next/End."""
+        state = self._state(path)
+        self._check_size(output, state, "state")
+        self.emit(path, history.state_exited(state["Type"], path["state"], output))
+        path["due"] = None
+        next_state = target or state.get("Next")
+        if next_state is None or state["Type"] == "Succeed":
+            self._path_done(path, ok=True, value=output)
+            return
+        path.update(state=next_state, phase="enter", input=output, retries={})
+
+    def _state_failed(self, path: dict, error: str | None, cause: str | None,
+                      already_failed: bool = False) -> None:
+        """Retry, Catch, or fail the path, as the state's Retry and Catch fields say."""
+        state = self._state(path)
+        name = error or failures.TASK_FAILED
+        retriers = state.get("Retry", [])
+        index = retry.find_retrier(retriers, name)
+        if index is not None:
+            used = path["retries"].get(str(index), 0)
+            if retry.attempts_left(retriers[index], used):
+                path["retries"][str(index)] = used + 1
+                unit = self.env.random.random() if self.env.random is not None else _random_unit()
+                delay = retry.delay_seconds(retriers[index], used, unit)
+                path["phase"] = "retry"
+                path["due"] = self.now if self.env.skip_waits else self.now + delay
+                return
+        catcher = retry.find_catcher(state.get("Catch", []), name)
+        if catcher is not None:
+            scope = self.scope(path)
+            error_output = {"Error": error, "Cause": cause} if cause is not None else {"Error": error}
+            try:
+                output = dataflow.caught_output(catcher, path["input"], error_output, scope)
+            except Failure as failure:
+                self._path_done(path, ok=False, error=failure.error, cause=failure.cause)
+                return
+            self._transition(path, output, catcher["Next"])
+            return
+        self._path_done(path, ok=False, error=error, cause=cause)
+
+    def _path_done(self, path: dict, ok: bool, value: Any = None, error: str | None = None,
+                   cause: str | None = None) -> None:
+        if path["parent"] is None:
+            if ok:
+                self._finish("SUCCEEDED", output=value)
+            else:
+                self._finish("FAILED", error=error, cause=cause)
+            return
+        self._child_done(path, ok, value, error, cause)
+
+    def _finish(self, status: str, output: Any = None, error: str | None = None,
+                cause: str | None = None) -> None:
+        root = self.paths.get("0")
+        if status == "SUCCEEDED":
+            self.emit(root, history.execution_succeeded(output))
+        else:
+            kind = {"FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted",
+                    "TIMED_OUT": "ExecutionTimedOut"}[status]
+            self.emit(root, history.execution_ended(kind, error, cause))
+        self.paths.clear()
+        self.step.status, self.step.output = status, output
+        self.step.error, self.step.cause = error, cause
+        self.step.due_at = None
+
+    def _check_size(self, value: Any, state: dict, what: str) -> None:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > MAX_PAYLOAD_BYTES:
+            raise Failure(failures.DATA_LIMIT_EXCEEDED,
+                          f"The {what} '{state.get('Resource', '')}' returned a result with a size "
+                          f"exceeding the maximum number of bytes service limit.")
+
+
+# --- pure helpers ----------------------------------------------------------------------------
+def _task_over(path: dict) -> None:
+    path.pop("command", None)
+    path.pop("redispatch", None)
+    path["due"] = None
+
+
+def _state_error(scope: Scope, message: str) -> str:
+    return (f"An error occurred while executing the state '{scope.state_name}' "
+            f"(entered at the event id #{scope.entered_event_id}). {message}")
+
+
+def _child_failure(kids: dict, error: str | None, cause: str | None) -> tuple:
+    if kids.get("silent") or kids.get("tolerated_count") is not None or kids.get("tolerated_pct") is not None:
+        return (failures.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded")
+    return (error, cause)
+
+
+def _fail_field(state: dict, name: str, value: Any, scope: Scope) -> str | None:
+    if name in state:
+        return state[name]
+    path = state.get(name + "Path")
+    if path is None:
+        return None
+    result = _resolve_value(path, value, scope, name + "Path")
+    return result if isinstance(result, str) else history.to_json(result)
+
+
+def _resolve_value(expression: str, value: Any, scope: Scope, field_name: str) -> Any:
+    """A ``*Path`` field's value: a path, or (where AWS allows) an intrinsic function."""
+    from engine.asl import intrinsics
+    if intrinsics.is_intrinsic(expression):
+        return intrinsics.evaluate(expression, value, scope)
+    try:
+        return jsonpath.resolve(expression, value, scope)
+    except jsonpath.NoMatch:
+        raise Failure(failures.RUNTIME, _state_error(
+            scope, f"The {field_name} parameter does not reference an input value: {expression}"))
+
+
+def _wait_until(state: dict, value: Any, entered_at: float, scope: Scope) -> float:
+    if "Seconds" in state:
+        return entered_at + float(state["Seconds"])
+    if "Timestamp" in state:
+        return _timestamp_epoch(state["Timestamp"], "Timestamp", state["Timestamp"], scope)
+    if "SecondsPath" in state:
+        path = state["SecondsPath"]
+        seconds = _resolve_value(path, value, scope, "SecondsPath")
+        if isinstance(seconds, bool) or not isinstance(seconds, int):
+            raise Failure(failures.RUNTIME, _state_error(
+                scope, f"The SecondsPath parameter cannot be parsed as a long value: "
+                       f"{path} == {history.to_json(seconds)}"))
+        if seconds < 0:
+            raise Failure(failures.RUNTIME, _state_error(
+                scope, f"The SecondsPath parameter references a negative value: {path} == {seconds}"))
+        return entered_at + seconds
+    path = state["TimestampPath"]
+    text = _resolve_value(path, value, scope, "TimestampPath")
+    return _timestamp_epoch(text, "TimestampPath", path, scope)
+
+
+def _timestamp_epoch(text: Any, field_name: str, where: str, scope: Scope) -> float:
+    moment = timestamps.parse(text)
+    if moment is None:
+        shown = text if isinstance(text, str) else history.to_json(text)
+        raise Failure(failures.RUNTIME, _state_error(
+            scope, f"The {field_name} parameter does not reference a valid ISO-8601 extended "
+                   f"offset date-time format string: {where} == {shown}"))
+    return timestamps.to_epoch(moment)
+
+
+def _int_field(state: dict, name: str, value: Any, scope: Scope) -> int | None:
+    if name in state:
+        return int(state[name])
+    path = state.get(name + "Path")
+    if path is None:
+        return None
+    found = _resolve_value(path, value, scope, name + "Path")
+    if isinstance(found, bool) or not isinstance(found, int):
+        shown = found if isinstance(found, str) else history.to_json(found)
+        raise Failure(failures.RUNTIME, _state_error(
+            scope, f'The {name}Path field refers to value "{shown}" which is not a valid integer: {path}'))
+    return found
+
+
+def _number_field(state: dict, name: str, value: Any, scope: Scope) -> float | None:
+    if name in state:
+        return float(state[name])
+    path = state.get(name + "Path")
+    if path is None:
+        return None
+    found = _resolve_value(path, value, scope, name + "Path")
+    if isinstance(found, bool) or not isinstance(found, (int, float)):
+        raise Failure(failures.RUNTIME, _state_error(
+            scope, f'The {name}Path field refers to value "{found}" which is not a valid number: {path}'))
+    return float(found)
+
+
+def _seconds_field(state: dict, name: str, value: Any, scope: Scope) -> int | None:
+    seconds = _int_field(state, name, value, scope)
+    if seconds is not None and seconds <= 0:
+        raise Failure(failures.RUNTIME, _state_error(
+            scope, f"The {name} value must be a positive integer, got {seconds}"))
+    return seconds
+
+
+def _uuid4() -> str:
+    import uuid
+    return str(uuid.uuid4())
+
+
+def _random_unit() -> float:
+    import random
+    return random.random()

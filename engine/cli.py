@@ -1,0 +1,323 @@
+"""The ``stepstone`` command: run, validate, serve, worker, db upgrade and inspection verbs.
+
+Exit codes: 0 success; 1 a failed execution or invalid definitions (validate); 2 bad usage or an
+invalid definition given to ``run``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from engine import display, errors
+from engine.asl import parse, validate
+from engine.settings import MEMORY_DB, from_environment
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ROLE = "arn:aws:iam::{account}:role/stepstone"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.command(args)
+    except errors.ApiError as error:
+        print(f"stepstone: {error.code}: {error.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except (errors.DefinitionError, FileNotFoundError, ModuleNotFoundError, ValueError) as error:
+        print(f"stepstone: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- commands ------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        loaded = parse.load_file(args.file)
+    except errors.DefinitionError as error:
+        print(f"{args.file}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    problems = validate.validate(loaded.document, args.type, loaded.lines)
+    problems = [p for p in problems if p.severity == "ERROR"]
+    if problems:
+        for line in validate.format_for_cli(args.file, problems):
+            print(line, file=sys.stderr)
+        return EXIT_USAGE
+    text_input = _input_text(args.input)
+    engine = _engine(args, db_default=MEMORY_DB, skip_waits=args.skip_waits)
+    with engine:
+        name = _machine_name(Path(args.file).stem)
+        machine_arn = _ensure_state_machine(engine, name, json.dumps(loaded.document), args.type)
+        started = engine.start_execution(machine_arn, name=args.name, input=text_input)
+        described = _follow(engine, started["executionArn"], progress=sys.stderr.isatty() or args.progress)
+    if described["status"] == "SUCCEEDED":
+        print(json.dumps(json.loads(described["output"]), indent=2 if sys.stdout.isatty() else None))
+        return EXIT_OK
+    print(f"{described['status']}: {described.get('error') or ''}"
+          f"{': ' + described['cause'] if described.get('cause') else ''}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _follow(engine, execution_arn: str, progress: bool) -> dict:
+    """Drive the execution to its end in this process, printing new history events as they come."""
+    shown = 0
+    start = None
+    while True:
+        described = engine.wait(execution_arn, timeout=0.5)
+        if progress:
+            events = engine.get_execution_history(execution_arn, max_results=1000)["events"]
+            for event in events[shown:]:
+                start = event["timestamp"] if start is None else start
+                print(display.event_line(event, start), file=sys.stderr)
+            shown = len(events)
+        if described["status"] != "RUNNING":
+            return described
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    failed = False
+    for file in args.files:
+        try:
+            loaded = parse.load_file(file)
+        except errors.DefinitionError as error:
+            print(f"{file}: {error}")
+            failed = True
+            continue
+        problems = validate.validate(loaded.document, args.type, loaded.lines)
+        for line in validate.format_for_cli(file, problems):
+            print(line)
+        failed = failed or any(p.severity == "ERROR" for p in problems)
+    if failed:
+        return EXIT_FAILED
+    print("ok")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from engine.api.app import build_server
+    engine = _engine(args).start(args.workers)
+    server = build_server(engine, args.host, args.port)
+    print(f"stepstone: serving the Step Functions API on http://{args.host}:{args.port} "
+          f"(database {engine.settings.db_url})", file=sys.stderr)
+    try:
+        server.run()
+    finally:
+        engine.close()
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    engine = _engine(args).start(args.workers)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    print(f"stepstone: worker running on {engine.settings.db_url}", file=sys.stderr)
+    try:
+        done.wait()
+    finally:
+        engine.close()
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from engine.store import Store
+    url = args.db or from_environment().db_url
+    store = Store(url)
+    store.upgrade()
+    store.close()
+    print(f"database {url} is up to date")
+    return EXIT_OK
+
+
+def cmd_state_machines(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        rows = _all_pages(engine.list_state_machines, "stateMachines")
+    return _show(args, rows, [("name", "NAME"), ("type", "TYPE"), ("creationDate", "CREATED"),
+                              ("stateMachineArn", "ARN")])
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        arn = _state_machine_arn(engine, args.state_machine)
+        started = engine.start_execution(arn, name=args.name, input=_input_text(args.input))
+    if args.json:
+        print(json.dumps(started))
+    else:
+        print(started["executionArn"])
+    return EXIT_OK
+
+
+def cmd_executions(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        arn = _state_machine_arn(engine, args.state_machine)
+        rows = _all_pages(lambda **kw: engine.list_executions(
+            state_machine_arn=arn, status_filter=args.status, **kw), "executions")
+    return _show(args, rows, [("name", "NAME"), ("status", "STATUS"), ("startDate", "STARTED"),
+                              ("stopDate", "STOPPED"), ("executionArn", "ARN")])
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        described = engine.describe_execution(args.execution)
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return EXIT_OK
+    for key in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate",
+                "input", "output", "error", "cause"):
+        if key in described:
+            value = display.when(described[key]) if key.endswith("Date") else described[key]
+            print(f"{key:>16}: {value}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        events = _all_pages(lambda **kw: engine.get_execution_history(
+            args.execution, reverse_order=args.reverse, **kw), "events")
+    if args.json:
+        print(json.dumps(events, indent=2))
+    else:
+        print(display.timeline(events))
+    return EXIT_OK
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        stopped = engine.stop_execution(args.execution, error=args.error, cause=args.cause)
+    print(json.dumps(stopped) if args.json else f"stopped at {display.when(stopped['stopDate'])}")
+    return EXIT_OK
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def _engine(args: argparse.Namespace, db_default: str | None = None, **settings: Any):
+    from engine.service import Engine
+    env = from_environment()
+    url = getattr(args, "db", None) or db_default or env.db_url
+    flags = {"db_url": url, "handlers": tuple(getattr(args, "handlers", None) or ()), **settings}
+    return Engine(settings=env.with_flags(**flags))
+
+
+def _input_text(value: str | None) -> str:
+    if value is None:
+        return "{}"
+    if value.startswith("@"):
+        value = Path(value[1:]).read_text()
+    try:
+        json.loads(value)
+    except ValueError as error:
+        raise ValueError(f"--input is not JSON: {error}") from None
+    return value
+
+
+def _machine_name(stem: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", stem)[:80] or "state-machine"
+
+
+def _ensure_state_machine(engine, name: str, definition: str, type_: str) -> str:
+    role = ROLE.format(account=engine.settings.account)
+    try:
+        return engine.create_state_machine(name=name, definition=definition, role_arn=role,
+                                           type=type_)["stateMachineArn"]
+    except errors.StateMachineAlreadyExists:
+        arn = _state_machine_arn(engine, name)
+        engine.update_state_machine(arn, definition=definition)
+        return arn
+
+
+def _state_machine_arn(engine, name_or_arn: str) -> str:
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn
+    from engine.arns import state_machine_arn
+    return state_machine_arn(engine.settings.region, engine.settings.account, name_or_arn)
+
+
+def _all_pages(call, key: str) -> list[dict]:
+    rows, token = [], None
+    while True:
+        page = call(next_token=token) if token else call()
+        rows.extend(page[key])
+        token = page.get("nextToken")
+        if not token:
+            return rows
+
+
+def _show(args: argparse.Namespace, rows: list[dict], columns: list[tuple[str, str]]) -> int:
+    print(json.dumps(rows, indent=2) if args.json else display.table(rows, columns))
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stepstone", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, handler, help_text: str, db: bool = True, handlers: bool = False,
+                json_flag: bool = False) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(command=handler)
+        if db:
+            sub.add_argument("--db", help="database URL (default: STEPSTONE_DB_URL or sqlite:///stepstone.db)")
+        if handlers:
+            sub.add_argument("--handlers", action="append", metavar="MODULE",
+                             help="import MODULE (dotted name or .py file) to register @task handlers; repeatable")
+        if json_flag:
+            sub.add_argument("--json", action="store_true", help="machine-readable JSON output")
+        return sub
+
+    run = command("run", cmd_run, "run one execution of a definition to its end and print its output",
+                  handlers=True)
+    run.add_argument("file")
+    run.add_argument("--input", help="input JSON, or @FILE")
+    run.add_argument("--name", help="execution name")
+    run.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
+    run.add_argument("--skip-waits", action="store_true",
+                     help="virtual time: Wait states and retry back-offs take no time")
+    run.add_argument("--progress", action="store_true", help="print history events even when stderr is not a terminal")
+
+    check = command("validate", cmd_validate, "validate definitions; print FILE:LINE: PATH: MESSAGE per problem",
+                    db=False)
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
+
+    serve = command("serve", cmd_serve, "serve the AWS-compatible API and run the executor", handlers=True)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8083)
+    serve.add_argument("--workers", type=int, default=None, help="executor threads (default 2)")
+
+    worker = command("worker", cmd_worker, "run only the executor (scale out on a shared PostgreSQL)",
+                     handlers=True)
+    worker.add_argument("--workers", type=int, default=None)
+
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(title="db commands", metavar="COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help="apply the migrations")
+    upgrade.add_argument("--db")
+    upgrade.set_defaults(command=cmd_db_upgrade)
+
+    command("state-machines", cmd_state_machines, "list state machines", json_flag=True)
+    start = command("start", cmd_start, "start an execution (a serve or worker process runs it on)",
+                    json_flag=True)
+    start.add_argument("state_machine", metavar="STATE_MACHINE", help="name or ARN")
+    start.add_argument("--input")
+    start.add_argument("--name")
+    executions = command("executions", cmd_executions, "list a state machine's executions", json_flag=True)
+    executions.add_argument("state_machine", metavar="STATE_MACHINE", help="name or ARN")
+    executions.add_argument("--status", choices=["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"])
+    describe = command("describe", cmd_describe, "describe an execution", json_flag=True)
+    describe.add_argument("execution", metavar="EXECUTION_ARN")
+    history = command("history", cmd_history, "an execution's history as a timeline", json_flag=True)
+    history.add_argument("execution", metavar="EXECUTION_ARN")
+    history.add_argument("--reverse", action="store_true")
+    stop = command("stop", cmd_stop, "stop a running execution", json_flag=True)
+    stop.add_argument("execution", metavar="EXECUTION_ARN")
+    stop.add_argument("--error")
+    stop.add_argument("--cause")
+    return parser

@@ -1,0 +1,46 @@
+"""The knobs of Stepstone, read once: command-line flags first, then STEPSTONE_* variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+DEFAULT_SERVE_DB = "sqlite:///stepstone.db"
+MEMORY_DB = "sqlite://"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = DEFAULT_SERVE_DB
+    handlers: tuple[str, ...] = ()
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    host: str = "127.0.0.1"
+    port: int = 8083
+    workers: int = 2  # executor threads claiming work items
+    handler_threads: int = 16  # bounded pool that runs task handlers
+    lease_seconds: float = 30.0  # a claimed work item is another worker's after this
+    task_redispatch_seconds: float = 300.0  # re-invoke a task whose result never came (crash)
+    poll_seconds: float = 0.5  # how often an idle worker looks for work from other processes
+    skip_waits: bool = False
+
+    def with_flags(self, **flags) -> "Settings":
+        """Override with the flags that were given (None means "not given")."""
+        given = {key: value for key, value in flags.items() if value is not None}
+        if "handlers" in given:
+            given["handlers"] = tuple(self.handlers) + tuple(given["handlers"])
+        return replace(self, **given)
+
+
+def from_environment(environ: dict | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    handlers = tuple(h for h in env.get("STEPSTONE_HANDLERS", "").split(",") if h.strip())
+    return Settings(
+        db_url=env.get("STEPSTONE_DB_URL", DEFAULT_SERVE_DB),
+        handlers=handlers,
+        region=env.get("STEPSTONE_REGION", "us-east-1"),
+        account=env.get("STEPSTONE_ACCOUNT", "123456789012"),
+        workers=int(env.get("STEPSTONE_WORKERS", "2")),
+        lease_seconds=float(env.get("STEPSTONE_LEASE_SECONDS", "30")),
+        task_redispatch_seconds=float(env.get("STEPSTONE_TASK_REDISPATCH_SECONDS", "300")),
+        poll_seconds=float(env.get("STEPSTONE_POLL_SECONDS", "0.5")),
+    )
