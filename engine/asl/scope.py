@@ -1,0 +1,31 @@
+"""What a state's data-flow evaluation may read besides its input: the context object ("$$"),
+who is evaluating (for error messages) and the two sources of non-determinism the intrinsics
+need (States.MathRandom, States.UUID), injected so the interpreter stays pure and replayable.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Callable
+
+from engine.asl.failures import RUNTIME, Failure
+
+
+@dataclass(frozen=True)
+class Scope:
+    context: dict  # the context object, what "$$" refers to
+    state_name: str  # for error messages
+    entered_event_id: int  # id of the state's *StateEntered event, for error messages
+    random: random.Random | None = None  # for States.MathRandom (None -> module random)
+    new_uuid: Callable[[], str] | None = None  # for States.UUID (None -> str(uuid.uuid4()))
+
+    def prefix(self) -> str:
+        """The sentence AWS puts in front of every States.Runtime cause."""
+        return (
+            f"An error occurred while executing the state '{self.state_name}' "
+            f"(entered at the event id #{self.entered_event_id}). "
+        )
+
+    def runtime_failure(self, message: str) -> Failure:
+        """A States.Runtime failure whose cause reads exactly like AWS's."""
+        return Failure(RUNTIME, self.prefix() + message)
