@@ -1,0 +1,173 @@
+"""Store: the one gateway to the database (SQLite or PostgreSQL through SQLAlchemy).
+
+Each public method is one transaction; the SQL itself lives in the ``*_txn`` helpers of
+``catalog``, ``executions`` and ``workitems``, which take a connection and leave the transaction
+to this class. Callers pass times in (float epoch seconds): the store never reads the clock.
+
+Thread safety: every transaction takes its own pooled connection, except in-memory SQLite,
+whose one shared connection is serialised with a lock. Writers on SQLite begin ``IMMEDIATE``
+so they queue for the write lock instead of failing on a read-to-write upgrade.
+
+Errors: a unique key violated becomes :class:`ConflictError` (the whole transaction rolled back);
+any other database failure becomes :class:`StoreError`. No SQLAlchemy exception leaks out.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+
+from engine.errors import ConflictError, StoreError
+from engine.store import catalog, dialects, executions, migrate, workitems
+from engine.store.schema import metadata
+
+
+class Store:
+    """Durable state of Stepstone: state machines, executions, history and work items."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._engine = dialects.create_engine(url)
+        self._writer = self._engine.execution_options(**{dialects.IMMEDIATE: True})
+        self.dialect_name: str = self._engine.dialect.name
+        shared_connection = dialects.is_memory(dialects.normalise_url(url))
+        self._lock: Any = threading.RLock() if shared_connection else contextlib.nullcontext()
+
+    def __repr__(self) -> str:
+        return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _txn(self, write: bool = False, conflict: str = "") -> Iterator[sa.Connection]:
+        """One transaction; ``conflict`` is the message for a violated unique key."""
+        with self._lock:
+            try:
+                with (self._writer if write else self._engine).begin() as conn:
+                    yield conn
+            except sa.exc.IntegrityError as error:
+                raise ConflictError(conflict or f"Conflicting write: {error.orig}") from error
+            except sa.exc.SQLAlchemyError as error:
+                raise StoreError(
+                    f"Database error on {self!r}: {error}. Check that the database is reachable "
+                    "and migrated (stepstone db upgrade)") from error
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Apply every Alembic migration not yet applied (``alembic upgrade head``)."""
+        with self._txn(write=True) as conn:
+            migrate.upgrade(conn)
+
+    def is_empty(self) -> bool:
+        """True while none of Stepstone's tables exist (a database never upgraded)."""
+        with self._txn() as conn:
+            return not set(metadata.tables) & set(sa.inspect(conn).get_table_names())
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- state machines ----------------------------------------------------------------------
+
+    def insert_state_machine(self, row: dict) -> None:
+        message = (f"State machine {row.get('name')!r} ({row.get('arn')}) already exists: "
+                   "choose another name or update the existing one")
+        with self._txn(write=True, conflict=message) as conn:
+            catalog.insert_state_machine_txn(conn, row)
+
+    def get_state_machine(self, arn: str) -> dict | None:
+        with self._txn() as conn:
+            return catalog.get_state_machine_txn(conn, arn)
+
+    def update_state_machine(self, arn: str, changes: dict) -> None:
+        with self._txn(write=True) as conn:
+            catalog.update_state_machine_txn(conn, arn, changes)
+
+    def delete_state_machine(self, arn: str) -> None:
+        with self._txn(write=True) as conn:
+            catalog.delete_state_machine_txn(conn, arn)
+
+    def list_state_machines(self, limit: int,
+                            after: str | None = None) -> tuple[list[dict], str | None]:
+        """A page of state machines, oldest first, and the cursor of the next page (or None)."""
+        with self._txn() as conn:
+            return catalog.list_state_machines_txn(conn, limit, after)
+
+    def insert_revision(self, state_machine_arn: str, definition: str, role_arn: str,
+                        created: float) -> int:
+        with self._txn(write=True) as conn:
+            return catalog.insert_revision_txn(conn, state_machine_arn, definition, role_arn,
+                                               created)
+
+    def get_revision(self, revision_id: int) -> dict | None:
+        with self._txn() as conn:
+            return catalog.get_revision_txn(conn, revision_id)
+
+    # -- executions --------------------------------------------------------------------------
+
+    def insert_execution(self, row: dict, snapshot: dict | None, due_at: float | None,
+                         events: list[dict]) -> None:
+        """Record a new execution, its first events and (when ``snapshot``) its work item."""
+        message = (f"Execution {row.get('arn')} already exists: start it under another name")
+        with self._txn(write=True, conflict=message) as conn:
+            executions.insert_execution_txn(conn, row, snapshot, due_at, events)
+
+    def get_execution(self, arn: str) -> dict | None:
+        with self._txn() as conn:
+            return executions.get_execution_txn(conn, arn)
+
+    def update_execution(self, arn: str, changes: dict) -> None:
+        with self._txn(write=True) as conn:
+            executions.update_execution_txn(conn, arn, changes)
+
+    def list_executions(self, state_machine_arn: str, status: str | None, limit: int,
+                        after: str | None = None) -> tuple[list[dict], str | None]:
+        """A page of one state machine's executions, newest first, and the next cursor."""
+        with self._txn() as conn:
+            return executions.list_executions_txn(conn, state_machine_arn, status, limit, after)
+
+    def get_history(self, arn: str, after_id: int = 0, limit: int | None = None,
+                    reverse: bool = False) -> list[dict]:
+        """Events by id; ``after_id`` is the last id already seen in the chosen direction."""
+        with self._txn() as conn:
+            return executions.get_history_txn(conn, arn, after_id, limit, reverse)
+
+    # -- work items --------------------------------------------------------------------------
+
+    def claim(self, owner: str, now: float, lease_seconds: float, limit: int) -> list[dict]:
+        """Lease due work items to ``owner`` (see ``workitems.claim_txn``)."""
+        with self._txn(write=True) as conn:
+            return workitems.claim_txn(conn, owner, now, lease_seconds, limit)
+
+    def commit(self, execution_arn: str, version: int, owner: str, *, snapshot: dict,
+               due_at: float | None, events: list[dict], execution: dict | None = None,
+               consumed_inbox: list[int] = (), finished: bool = False) -> int:  # type: ignore[assignment]
+        """Record one step; ConflictError (and nothing changed) when the item moved on."""
+        message = (f"History of {execution_arn} already has one of the event ids "
+                   f"{[event['id'] for event in events]}: this step was recorded by another worker")
+        with self._txn(write=True, conflict=message) as conn:
+            return workitems.commit_txn(
+                conn, execution_arn, version, owner, snapshot=snapshot, due_at=due_at,
+                events=events, execution=execution, consumed_inbox=list(consumed_inbox),
+                finished=finished)
+
+    def release(self, execution_arn: str, owner: str) -> bool:
+        """Drop ``owner``'s lease; False when ``owner`` no longer holds it."""
+        with self._txn(write=True) as conn:
+            return workitems.release_txn(conn, execution_arn, owner)
+
+    def post(self, execution_arn: str, body: dict, now: float) -> bool:
+        """Queue a message for a running execution; False when it has finished."""
+        with self._txn(write=True) as conn:
+            return workitems.post_txn(conn, execution_arn, body, now)
+
+    def next_due(self) -> float | None:
+        """When a claim could next return something (for a worker's sleep); None if idle."""
+        with self._txn() as conn:
+            return workitems.next_due_txn(conn)
