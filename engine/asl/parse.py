@@ -22,7 +22,7 @@ import yaml
 
 from engine.errors import DefinitionError
 
-__all__ = ["Loaded", "load_text", "load_file", "pointer"]
+__all__ = ["Loaded", "DefinitionSyntaxError", "load_text", "load_file", "pointer"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,14 @@ class Loaded:
 
     document: Any
     lines: dict[str, int]
+
+
+class DefinitionSyntaxError(DefinitionError):
+    """Text that is neither valid JSON nor valid YAML; the message is ``FILE:LINE:COLUMN: problem``."""
+
+    def __init__(self, filename: str, line: int, column: int, problem: str):
+        super().__init__(f"{filename}:{line}:{column}: {problem}")
+        self.filename, self.line, self.column, self.problem = filename, line, column, problem
 
 
 def pointer(parts: list[str | int] | tuple[str | int, ...]) -> str:
@@ -54,12 +62,12 @@ def load_text(text: str, filename: str = "<string>") -> Loaded:
     error, or of a key repeated within one object.
     """
     if not text.strip():
-        raise DefinitionError(f"{filename}:1:1: the definition is empty")
+        raise DefinitionSyntaxError(filename, 1, 1, "the definition is empty")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         if _looks_like_json(text):
-            raise DefinitionError(f"{filename}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
+            raise DefinitionSyntaxError(filename, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from exc
         return _load_yaml(text, filename)
     return Loaded(document, _JsonLines(text, filename).scan())
 
@@ -119,9 +127,9 @@ class _JsonLines:
             start = index
             name, index = json.decoder.scanstring(self.text, index + 1)
             if name in seen:
-                raise DefinitionError(
-                    f"{self.filename}:{self._line(start)}:{self._column(start)}: "
-                    f"invalid JSON: duplicate key {name!r} in {pointer(parts) or 'the top-level object'}"
+                raise DefinitionSyntaxError(
+                    self.filename, self._line(start), self._column(start),
+                    f"invalid JSON: duplicate key {name!r} in {pointer(parts) or 'the top-level object'}",
                 )
             seen.add(name)
             self.lines[pointer(parts + [name])] = self._line(start)
@@ -162,17 +170,17 @@ def _load_yaml(text: str, filename: str) -> Loaded:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise DefinitionError(f"{filename}:1:1: the definition is empty")
+            raise DefinitionSyntaxError(filename, 1, 1, "the definition is empty")
         lines: dict[str, int] = {}
         _yaml_lines(node, [], lines, filename)
         document = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = ": ".join(part for part in (exc.context, exc.problem) if part)
-        raise DefinitionError(f"{filename}:{where}: invalid YAML: {problem}") from exc
+        raise DefinitionSyntaxError(filename, line, column, f"invalid YAML: {problem}") from exc
     except yaml.YAMLError as exc:
-        raise DefinitionError(f"{filename}:1:1: invalid YAML: {exc}") from exc
+        raise DefinitionSyntaxError(filename, 1, 1, f"invalid YAML: {exc}") from exc
     finally:
         loader.dispose()
     return Loaded(document, lines)
@@ -185,15 +193,14 @@ def _yaml_lines(node: yaml.Node, parts: list, lines: dict[str, int], filename: s
         for key_node, value_node in node.value:
             mark = key_node.start_mark
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raise DefinitionError(
-                    f"{filename}:{mark.line + 1}:{mark.column + 1}: invalid YAML: "
-                    "keys must be strings (quote the key)"
+                raise DefinitionSyntaxError(
+                    filename, mark.line + 1, mark.column + 1, "invalid YAML: keys must be strings (quote the key)"
                 )
             name = key_node.value
             if name in seen:
-                raise DefinitionError(
-                    f"{filename}:{mark.line + 1}:{mark.column + 1}: invalid YAML: "
-                    f"duplicate key {name!r} in {pointer(parts) or 'the top-level mapping'}"
+                raise DefinitionSyntaxError(
+                    filename, mark.line + 1, mark.column + 1,
+                    f"invalid YAML: duplicate key {name!r} in {pointer(parts) or 'the top-level mapping'}",
                 )
             seen.add(name)
             lines[pointer(parts + [name])] = mark.line + 1

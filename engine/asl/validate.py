@@ -28,8 +28,7 @@ from typing import Any, Iterable, Iterator
 import jsonschema
 
 from engine.asl import intrinsics, jsonpath, timestamps
-from engine.asl.parse import load_text, pointer as _pointer
-from engine.errors import DefinitionError
+from engine.asl.parse import DefinitionSyntaxError, load_text, pointer as _pointer
 
 __all__ = [
     "Diagnostic",
@@ -115,9 +114,10 @@ def validate(
         if not text.strip():
             return [Diagnostic("$", "The definition is empty", MISSING_DESCRIPTION)]
         try:
-            loaded = load_text(text, "definition")
-        except DefinitionError as exc:
-            return [Diagnostic("$", str(exc), INVALID_JSON_DESCRIPTION)]
+            loaded = load_text(text)
+        except DefinitionSyntaxError as exc:
+            where = f" (line {exc.line}, column {exc.column})"
+            return [Diagnostic("$", exc.problem + where, INVALID_JSON_DESCRIPTION, line=exc.line)]
         definition, lines = loaded.document, lines if lines is not None else loaded.lines
     if definition is None:
         return [Diagnostic("$", "The definition is empty", MISSING_DESCRIPTION)]
@@ -431,7 +431,7 @@ class _Checker:
             self.report(where, "Exactly one of the fields 'Next' or 'End' must be set (End: true)")
         if kind in _NEEDS_TRANSITION and "End" in state and state["End"] is not True and not has_next:
             self.report(parts + ("End",), "The value of 'End' must be true")
-        if has_next:
+        if has_next and kind in _NEEDS_TRANSITION:
             self.target(state["Next"], parts + ("Next",), scope)
 
     def target(self, name: Any, parts: Parts, scope: dict) -> None:
