@@ -1,0 +1,33 @@
+"""Handlers used only by the integration tests."""
+from engine import task
+
+
+class Flaky(Exception):
+    """Fails the first attempts of a task."""
+
+
+_attempts: dict[str, int] = {}
+
+
+@task("echo")
+def echo(event, context):
+    return event
+
+
+@task("boom")
+def boom(event, context):
+    raise ValueError("boom: " + str(event.get("why", "no reason")))
+
+
+@task("flaky-twice")
+def flaky_twice(event, context):
+    key = context.execution_arn
+    _attempts[key] = _attempts.get(key, 0) + 1
+    if _attempts[key] <= 2:
+        raise Flaky(f"attempt {_attempts[key]}")
+    return {"attempts": _attempts[key]}
+
+
+@task("async-double")
+async def async_double(event, context):
+    return {"value": event["value"] * 2}

@@ -1,0 +1,73 @@
+"""Every example in definitions/ runs with ``stepstone run`` and gives the documented result."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEFINITIONS = REPO / "definitions"
+EXAMPLES = sorted(p for p in DEFINITIONS.iterdir() if p.suffix in (".json", ".yaml")
+                  and not p.name.endswith(".input.json"))
+
+EXPECTED = {
+    "order-processing": lambda out: out["status"] == "CONFIRMED" and out["message"] == "Order order-1001 confirmed",
+    "line-items-map": lambda out: [line["total"] for line in out["lines"]] == [3.0, 4.5, 14.0] and out["lineCount"] == 3,
+    "parallel-fanout": lambda out: out["email"]["channel"] == "email" and out["sms"]["to"] == "+15550100",
+    "reminder-wait": lambda out: out["reminded"] == "grace@example.com",
+    "choice-router": lambda out: out == {"queue": "billing", "ticket": "T-42"},
+}
+
+
+def stepstone(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_every_example_is_covered():
+    assert {p.name.split(".")[0] for p in EXAMPLES} == set(EXPECTED)
+    assert len(EXAMPLES) >= 5
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(example: Path):
+    stem = example.name.split(".")[0]
+    result = stepstone("run", str(example), "--input", f"@{DEFINITIONS / (stem + '.input.json')}",
+                       "--handlers", str(DEFINITIONS / "handlers.py"), "--skip-waits")
+    assert result.returncode == 0, result.stderr
+    assert EXPECTED[stem](json.loads(result.stdout))
+
+
+def test_declined_payment_compensates_and_exits_1():
+    order = json.loads((DEFINITIONS / "order-processing.input.json").read_text())
+    order["amount"] = 900
+    result = stepstone("run", str(DEFINITIONS / "order-processing.yaml"), "--input", json.dumps(order),
+                       "--handlers", str(DEFINITIONS / "handlers.py"))
+    assert result.returncode == 1
+    assert "PaymentDeclined" in result.stderr
+
+
+def test_validate_examples_ok_and_bad_file_reports_path_and_line(tmp_path):
+    assert stepstone("validate", *map(str, EXAMPLES)).stdout.strip() == "ok"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("StartAt: A\nStates:\n  A:\n    Type: Pass\n    Next: Nowhere\n")
+    result = stepstone("validate", str(bad))
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{bad}:5: $.States.A.Next:") or f"{bad}:5:" in result.stdout
+
+
+def test_run_rejects_invalid_definition_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"StartAt": "A", "States": {}}')
+    result = stepstone("run", str(bad))
+    assert result.returncode == 2 and "bad.json" in result.stderr
+
+
+def test_run_reports_failed_execution_on_stderr(tmp_path):
+    failing = tmp_path / "fail.json"
+    failing.write_text('{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "because"}}}')
+    result = stepstone("run", str(failing))
+    assert result.returncode == 1 and "Nope" in result.stderr and "because" in result.stderr
