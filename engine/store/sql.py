@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import sqlalchemy as sa
 
@@ -147,7 +147,7 @@ class Store:
 
     def commit(self, execution_arn: str, version: int, owner: str, *, snapshot: dict,
                due_at: float | None, events: list[dict], execution: dict | None = None,
-               consumed_inbox: list[int] = (), finished: bool = False) -> int:  # type: ignore[assignment]
+               consumed_inbox: Sequence[int] = (), finished: bool = False) -> int:
         """Record one step; ConflictError (and nothing changed) when the item moved on."""
         message = (f"History of {execution_arn} already has one of the event ids "
                    f"{[event['id'] for event in events]}: this step was recorded by another worker")

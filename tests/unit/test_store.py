@@ -1,7 +1,4 @@
-"""Store: state machines, revisions, executions, history and pagination on every database.
-
-The row builders here are shared with the other ``test_store_*`` modules.
-"""
+"""Store: state machines, revisions, executions, history and pagination on every database."""
 from __future__ import annotations
 
 import pytest
@@ -121,8 +118,9 @@ def test_revisions_get_new_ids_and_outlive_their_state_machine(store):
     second = store.insert_revision(f"{REGION}:stateMachine:sm", "{ }", ROLE, 2.0)
     assert second > first
     store.delete_state_machine(f"{REGION}:stateMachine:sm")
-    assert store.get_revision(first) == {"id": first, "state_machine_arn": f"{REGION}:stateMachine:sm",
-                                         "definition": "{}", "role_arn": ROLE, "created": 1.0}
+    assert store.get_revision(first) == {
+        "id": first, "state_machine_arn": f"{REGION}:stateMachine:sm", "definition": "{}",
+        "role_arn": ROLE, "created": 1.0}
     assert store.get_revision(second + 100) is None
 
 

@@ -2,14 +2,29 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from engine.errors import ConflictError
-from test_store import event, started
+from engine.store import Store
 
 LEASE = 30.0  # seconds
 LATER = 1000.0 + 2 * LEASE  # every lease taken at 1000.0 has expired
+
+
+def event(event_id: int, kind: str = "PassStateEntered", details: dict | None = None) -> dict:
+    return {"id": event_id, "previous_event_id": event_id - 1 or None, "timestamp": 1000.0,
+            "type": kind, "details": details}
+
+
+def started(store: Store, name: str = "ex", due_at: float | None = 1000.0) -> str:
+    """Insert a running execution with its first event and a work item in state A; its arn."""
+    arn = f"arn:aws:states:us-east-1:123456789012:execution:sm:{name}"
+    row = {"arn": arn, "state_machine_arn": "arn:aws:states:us-east-1:123456789012:stateMachine:sm",
+           "name": name, "type": "STANDARD", "status": "RUNNING", "start_date": 1000.0}
+    store.insert_execution(row, {"state": "A"}, due_at, [event(1, "ExecutionStarted")])
+    return arn
 
 
 def claim_one(store, owner="w", now=1000.0):
@@ -111,7 +126,7 @@ def test_a_repeated_event_id_rolls_the_whole_commit_back(store):
 
 
 def assert_untouched(store, arn):
-    """The execution, its history, its work item and its inbox are as ``started`` + post left them."""
+    """Execution, history, work item and inbox are as ``started`` and one post left them."""
     assert store.get_execution(arn)["status"] == "RUNNING"
     assert [e["type"] for e in store.get_history(arn)] == ["ExecutionStarted"]
     again = claim_one(store, now=LATER)
@@ -185,45 +200,43 @@ WORKERS = 4
 ITEMS = 60
 
 
+def run_together(work, count=WORKERS) -> list:
+    """Run ``work(n)`` on ``count`` threads released at once; their results, errors re-raised."""
+    barrier = threading.Barrier(count)
+
+    def start(n):
+        barrier.wait(timeout=10)
+        return work(n)
+
+    with ThreadPoolExecutor(count) as pool:
+        futures = [pool.submit(start, n) for n in range(count)]
+        return [future.result(timeout=30) for future in futures]
+
+
 def test_concurrent_claimers_never_share_an_item(store):
     for index in range(ITEMS):
         started(store, f"e{index:02}", due_at=1000.0 + index % 7)
-    claimed: dict[str, list[str]] = {}
-    barrier = threading.Barrier(WORKERS)
 
-    def work(owner):
-        mine = claimed.setdefault(owner, [])
-        barrier.wait()
-        while batch := store.claim(owner, 2000.0, LEASE, 3):
+    def drain(n):
+        mine = []
+        while batch := store.claim(f"w{n}", 2000.0, LEASE, 3):
             mine += [item["execution_arn"] for item in batch]
+        return mine
 
-    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    every = [arn for arns in claimed.values() for arn in arns]
-    assert sorted(every) == sorted(set(every)) and len(every) == ITEMS
+    every = [arn for mine in run_together(drain) for arn in mine]
+    assert len(every) == ITEMS and len(set(every)) == ITEMS
 
 
 def test_concurrent_commits_of_one_version_let_exactly_one_win(store):
     arn = started(store)
     item = claim_one(store)
-    outcomes: list[str] = []
-    barrier = threading.Barrier(WORKERS)
 
-    def work(n):
-        barrier.wait()
+    def commit(n):
         try:
-            step(store, item, events=[event(2, details={"n": n})])
-            outcomes.append("won")
+            return step(store, item, events=[event(2, details={"n": n})])
         except ConflictError:
-            outcomes.append("lost")
+            return "lost"
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes) == ["lost"] * (WORKERS - 1) + ["won"]
+    outcomes = run_together(commit)
+    assert sorted(map(str, outcomes)) == ["2"] + ["lost"] * (WORKERS - 1)
     assert [e["id"] for e in store.get_history(arn)] == [1, 2]
