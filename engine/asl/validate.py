@@ -306,6 +306,7 @@ _OPERATORS.update(dict.fromkeys(
     ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"), "boolean"
 ))
 _COMPOUND = ("And", "Or", "Not")
+_VARIABLE = re.compile(r"\$(?!\$)[A-Za-z_][A-Za-z0-9_]*")  # $name, then an optional path
 
 
 def _language_of(value: Any, default: str) -> str:
@@ -624,10 +625,22 @@ class _Checker:
     # paths and templates --------------------------------------------------------------------
 
     def path(self, text: str, parts: Parts, reference: bool = False) -> None:
+        """A JSONPath, a context path (``$$.``) or a variable (``$name.field``); ``reference``:
+        a place to write to (ResultPath), so one definite node of the state's data."""
+        variable = _VARIABLE.match(text)
+        if variable and reference:
+            self.report(parts, f"The value for the field '{_field(parts)}' must be a reference path, not a variable")
+            return
         try:
-            jsonpath.compile_path(text)
+            compiled = jsonpath.compile_path("$" + text[variable.end():] if variable else text)
         except jsonpath.PathError as exc:
             self.report(parts, f"The value for the field '{_field(parts)}' must be a valid JSONPath: {exc}")
+            return
+        if reference and (compiled.context or compiled.function or not compiled.definite):
+            self.report(
+                parts, f"The value for the field '{_field(parts)}' must be a reference path "
+                "(one node of the state's data: no '$$', wildcard, filter or function)",
+            )
 
     def path_or_intrinsic(self, text: str, parts: Parts) -> None:
         if intrinsics.is_intrinsic(text):
