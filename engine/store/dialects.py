@@ -70,3 +70,10 @@ def _sqlite_on_connect(wal: bool):
 def _sqlite_begin(connection: sa.Connection) -> None:
     immediate = connection.get_execution_options().get(IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
+    """A duplicate key (someone else wrote it first), not a NOT NULL or other caller bug."""
+    if getattr(error.orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(error.orig)  # SQLite, primary keys included

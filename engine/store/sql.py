@@ -8,8 +8,8 @@ Thread safety: every transaction takes its own pooled connection, except in-memo
 whose one shared connection is serialised with a lock. Writers on SQLite begin ``IMMEDIATE``
 so they queue for the write lock instead of failing on a read-to-write upgrade.
 
-Errors: a unique key violated becomes :class:`ConflictError` (the whole transaction rolled back);
-any other database failure becomes :class:`StoreError`. No SQLAlchemy exception leaks out.
+Errors: a duplicate key becomes :class:`ConflictError` (the whole transaction rolled back); any
+other database failure becomes a plain :class:`StoreError`. No SQLAlchemy exception leaks out.
 """
 from __future__ import annotations
 
@@ -52,6 +52,8 @@ class Store:
                 with (self._writer if write else self._engine).begin() as conn:
                     yield conn
             except sa.exc.IntegrityError as error:
+                if not dialects.is_unique_violation(error):
+                    raise StoreError(f"Rejected write on {self!r}: {error.orig}") from error
                 raise ConflictError(conflict or f"Conflicting write: {error.orig}") from error
             except sa.exc.SQLAlchemyError as error:
                 raise StoreError(

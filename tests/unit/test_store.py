@@ -55,6 +55,12 @@ def test_database_errors_become_store_errors(store_url):
             store.get_execution("arn:nope")
 
 
+def test_a_row_missing_a_required_column_is_not_mistaken_for_a_conflict(store):
+    with pytest.raises(StoreError) as caught:
+        store.insert_state_machine(state_machine(definition=None))
+    assert not isinstance(caught.value, ConflictError)
+
+
 # -- state machines -------------------------------------------------------------------------
 
 def test_state_machine_round_trips_json_columns(store):
