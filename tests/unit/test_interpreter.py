@@ -60,13 +60,13 @@ def test_wait_blocks_until_due_then_finishes():
     assert early.events == [] and early.due_at == NOW + 10
     done = advance(definition, step, now=NOW + 10)
     assert types(done) == ["WaitStateExited", "ExecutionSucceeded"]
-    assert done.events[0]["id"] == 4  # numbering continues from the snapshot
+    assert done.events[0]["id"] == 3  # numbering continues from the snapshot
 
 
 def test_skip_waits_makes_waits_free():
     step = start(chain({"Type": "Wait", "Seconds": 3600}), skip_waits=True)
-    assert step.status == "RUNNING" and step.due_at == NOW
-    assert advance(chain({"Type": "Wait", "Seconds": 3600}), step, skip_waits=True).status == "SUCCEEDED"
+    assert step.status == "SUCCEEDED"
+    assert "WaitStateExited" in types(step)
 
 
 def test_seconds_path_errors_use_aws_wording():
