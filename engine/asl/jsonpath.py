@@ -16,9 +16,10 @@ Public surface:
 * :func:`json_text`, :func:`java_text`, :func:`json_equal` -- how AWS (Java, Jackson) prints
   and compares JSON values; used for messages and by the intrinsics.
 
-Evaluation errors follow Jayway: while every token so far selects exactly one node, a missing
-intermediate property or a value of the wrong kind raises (``Missing property in path $['a']``);
-once the path has fanned out (wildcard, slice, filter, ``..``) such branches are silently dropped.
+Evaluation is lenient, as AWS's is: a branch that cannot be followed (missing key, index on a
+non-array, ...) simply contributes nothing. Only a definite path that ends up with nothing is an
+error, reported like Jayway: ``No results for path: $['a']['b']``. Indefinite paths that match
+nothing give ``[]`` (AWS: ``$.items[*]`` on ``{}`` is ``[]``).
 """
 from __future__ import annotations
 
@@ -33,9 +34,6 @@ from typing import Any, Callable
 from engine.asl.failures import RESULT_PATH_MATCH_FAILURE, Failure
 from engine.asl.scope import Scope
 
-# Jayway prints this provider's name in "not a json object" messages; AWS's model is the one
-# JacksonJsonProvider builds (LinkedHashMap/ArrayList), which is what States.Format shows.
-_PROVIDER = "com.jayway.jsonpath.spi.json.JacksonJsonProvider"
 _CHOICE_PATH_FIELD = re.compile(r"^(String|Numeric|Boolean|Timestamp)[A-Za-z]*Path$")
 
 
@@ -44,7 +42,7 @@ class PathError(ValueError):
 
 
 class NoMatch(Exception):
-    """A definite path selected nothing (``detail`` is Jayway's explanation)."""
+    """A definite path selected nothing (``detail``: Jayway's words for it)."""
 
     def __init__(self, path: str, detail: str = ""):
         super().__init__(f"{path}: {detail}" if detail else path)
@@ -162,13 +160,12 @@ class CompiledPath:
         suffix = f".{self.function}()" if self.function else ""
         return "$" + "".join(token.text() for token in self.tokens) + suffix
 
-    def evaluate(self, document: Any, root: Any = None) -> Any:
-        """The value (definite) or list of values (indefinite); NoMatch where Jayway raises."""
-        root = document if root is None else root
-        try:
-            values = _walk(self.tokens, document, root, strict=True)
-        except _JaywayError as error:
-            raise NoMatch(self.text, str(error)) from None
+    def evaluate(self, document: Any) -> Any:
+        """The value (definite path) or the list of matches (indefinite path).
+
+        A definite path that selects nothing raises :class:`NoMatch`.
+        """
+        values = _walk(self.tokens, document, document)
         if self._definite_tokens():
             if not values:
                 raise NoMatch(self.text, f"No results for path: {self.normalized()}")
@@ -184,7 +181,7 @@ class CompiledPath:
 
     def find(self, document: Any) -> list:
         """Every match, never raising: fanned-out and missing branches are just absent."""
-        values = _walk(self.tokens, document, document, strict=False)
+        values = _walk(self.tokens, document, document)
         if self.function is None:
             return values
         try:
@@ -194,24 +191,15 @@ class CompiledPath:
             return []
 
 
-class _JaywayError(Exception):
-    """Jayway's PathNotFoundException: the path cannot be followed through this document."""
-
-
-def _walk(tokens: tuple, document: Any, root: Any, strict: bool) -> list:
-    values, where, i = [document], "$", 0
+def _walk(tokens: tuple, document: Any, root: Any) -> list:
+    values, i = [document], 0
     while i < len(tokens):
-        token = tokens[i]
-        if token is _SCAN:  # ".." applies the next token to every node, depth first
-            target = tokens[i + 1]
-            leaf = i + 1 == len(tokens) - 1
-            values = [m for v in values for node in _preorder(v) for m in _step(target, node, root, leaf, False, where)]
-            strict, where, i = False, where + ".." + target.text(), i + 2
-            continue
+        if tokens[i] is _SCAN:  # ".." applies the next token to every node, depth first
+            i += 1
+            values = [node for v in values for node in _preorder(v)]
         leaf = i == len(tokens) - 1
-        values = [m for v in values for m in _step(token, v, root, leaf, strict, where)]
-        strict = strict and _token_definite(token, leaf)
-        where, i = where + token.text(), i + 1
+        values = [m for v in values for m in _step(tokens[i], v, root, leaf)]
+        i += 1
     return values
 
 
@@ -222,45 +210,23 @@ def _preorder(value: Any):
         yield from _preorder(child)
 
 
-def _step(token: Any, value: Any, root: Any, leaf: bool, strict: bool, where: str) -> list:
-    """Apply one token to one node. ``strict``: everything upstream selected a single node."""
+def _step(token: Any, value: Any, root: Any, leaf: bool) -> list:
+    """Apply one token to one node; a token that does not fit the node selects nothing."""
     if isinstance(token, _Prop):
-        return _properties(token, value, leaf, strict, where)
-    if isinstance(token, (_Index, _Slice)):
-        if isinstance(value, list):
-            return _elements(token, value)
-        if not strict:
+        if not isinstance(value, dict):
             return []
-        if value is None:
-            raise _JaywayError(f"The path {where} is null")
-        raise _JaywayError(f"Filter: {token.text()} can only be applied to arrays. Current context is: {java_text(value)}")
+        if len(token.names) == 1:
+            return [value[token.names[0]]] if token.names[0] in value else []
+        present = [name for name in token.names if name in value]
+        return [{name: value[name] for name in present}] if leaf else [value[name] for name in present]
+    if isinstance(token, (_Index, _Slice)):
+        return _elements(token, value) if isinstance(value, list) else []
     if token is _WILDCARD:
         return list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, list) else []
-    if isinstance(value, list):  # filter
+    if isinstance(value, list):  # a filter
         return [item for item in value if token.test(item, root)]
     if isinstance(value, dict):  # Jayway tests an object itself rather than its members
         return [value] if token.test(value, root) else []
-    if strict:
-        raise _JaywayError(f"Filter: [?] can not be applied to primitives. Current context is: {java_text(value)}")
-    return []
-
-
-def _properties(token: _Prop, value: Any, leaf: bool, strict: bool, where: str) -> list:
-    if not isinstance(value, dict):
-        if not strict:
-            return []
-        raise _JaywayError(
-            f"Expected to find an object with property {token.text()} in path {where} but found "
-            f"'{_java_class(value)}'. This is not a json object according to the JsonProvider: '{_PROVIDER}'."
-        )
-    if len(token.names) > 1:
-        present = [name for name in token.names if name in value]
-        return [{name: value[name] for name in present}] if leaf else [value[name] for name in present]
-    name = token.names[0]
-    if name in value:
-        return [value[name]]
-    if strict and not leaf:
-        raise _JaywayError(f"Missing property in path {where}['{name}']")
     return []
 
 
@@ -403,23 +369,28 @@ def _eat_ws(reader: _Reader, literal: str) -> bool:
     return reader.eat(literal)
 
 
-def _read_quoted(reader: _Reader) -> str:
+def _read_quoted(reader: _Reader, unescape: bool = False) -> str:
+    """A quoted name or string. A backslash stops the next character from closing the quote;
+    in bracket names it stays part of the name, as on AWS (``$['a\\"b']`` is the key ``a\\"b``),
+    while filter string literals are unescaped."""
     quote, start = reader.peek(), reader.pos
-    if quote not in ("'", '"'):
-        raise reader.error("expected a quoted name")
     reader.pos += 1
     chars: list[str] = []
     while not reader.at_end() and reader.peek() != quote:
-        char = reader.peek()
-        if char == "\\" and reader.pos + 1 < len(reader.text):
-            reader.pos += 1
-            char = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}.get(reader.peek(), reader.peek())
-        chars.append(char)
+        if reader.peek() == "\\" and reader.pos + 1 < len(reader.text):
+            escaped = reader.text[reader.pos + 1]
+            chars.append(_ESCAPES.get(escaped, escaped) if unescape else "\\" + escaped)
+            reader.pos += 2
+            continue
+        chars.append(reader.peek())
         reader.pos += 1
     if not reader.eat(quote):
         reader.pos = start
         raise reader.error("unterminated quoted string")
     return "".join(chars)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 
 
 def _parse_indexes(reader: _Reader) -> _Index | _Slice:
@@ -508,7 +479,7 @@ def _parse_operand(reader: _Reader) -> Any:
         tokens, function = _parse_tokens(reader, _FILTER_STOP, in_filter=True)
         return CompiledPath(reader.text[start:reader.pos], char == "$", tuple(tokens), function)
     if char in ("'", '"'):
-        return _Literal(_read_quoted(reader))
+        return _Literal(_read_quoted(reader, unescape=True))
     if char == "/":
         return _Literal(_read_regex(reader))
     if char == "[":
@@ -644,21 +615,14 @@ def query(path: str, data: Any) -> list:
     return compile_path(path).find(data)
 
 
-def resolve(path: str, data: Any, scope: Scope, *, strict: bool = False) -> Any:
+def resolve(path: str, data: Any, scope: Scope) -> Any:
     """A path's value: ``$$...`` against ``scope.context``, anything else against ``data``.
 
-    A definite path returns its value or raises :class:`NoMatch`. An indefinite path returns
-    the list of matches; with ``strict`` it also raises where AWS does (its definite prefix
-    is missing, e.g. ``$.missing[*]``), which is what payload templates and paths need.
+    A definite path returns its value or raises :class:`NoMatch`; an indefinite path returns
+    the list of matches, possibly empty.
     """
     compiled = _compile_at_runtime(path, scope)
-    document = scope.context if compiled.context else data
-    try:
-        return compiled.evaluate(document)
-    except NoMatch:
-        if compiled.definite or strict:
-            raise
-        return []
+    return compiled.evaluate(scope.context if compiled.context else data)
 
 
 def select(path: str | None, data: Any, scope: Scope, field: str) -> Any:
@@ -670,7 +634,7 @@ def select(path: str | None, data: Any, scope: Scope, field: str) -> Any:
     if path is None:
         return {}
     try:
-        return resolve(path, data, scope, strict=True)
+        return resolve(path, data, scope)
     except NoMatch as no_match:
         raise scope.runtime_failure(_no_match_message(path, data, field, no_match)) from None
 
@@ -802,15 +766,3 @@ def java_text(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key}={java_text(item)}" for key, item in value.items()) + "}"
     return json_text(value)
-
-
-def _java_class(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "java.lang.Boolean"
-    if isinstance(value, int):
-        return "java.lang.Integer" if -(2**31) <= value < 2**31 else "java.lang.Long"
-    return {float: "java.lang.Double", str: "java.lang.String", list: "java.util.ArrayList"}.get(
-        type(value), "java.util.LinkedHashMap"
-    )
