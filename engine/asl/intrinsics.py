@@ -43,7 +43,7 @@ class Literal:
 
 @dataclass(frozen=True)
 class PathArg:
-    path: str  # "$..." against the state's data, "$$..." against the context object
+    path: str  # "$..." the state's data, "$$..." the context object, "$name..." a variable
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ class _Parser:
             self.pos += 1
         path = self.text[start:self.pos].strip()
         try:
-            jsonpath.compile_path(path)
+            jsonpath.compile_path(jsonpath.split_variable(path)[1])
         except jsonpath.PathError as error:
             self.pos = start
             raise self.error(f"invalid path argument ({error})") from None

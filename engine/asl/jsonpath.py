@@ -9,8 +9,8 @@ Public surface:
 
 * :func:`compile_path` -> :class:`CompiledPath` (cached); :class:`PathError` when it does not parse.
 * :func:`is_definite`, :func:`query` -- static questions and lenient matching.
-* :func:`resolve` -- a path against a state's data or, for ``$$...``, the context object;
-  :class:`NoMatch` when a definite path selects nothing.
+* :func:`resolve` -- a path against a state's data, the context object (``$$...``) or a
+  workflow variable (``$name...``); :class:`NoMatch` when a definite path selects nothing.
 * :func:`select` -- InputPath/OutputPath/ItemsPath/...; failures carry AWS's exact cause.
 * :func:`put` -- ResultPath: copy-on-write placement of a result.
 * :func:`json_text`, :func:`java_text`, :func:`json_equal` -- how AWS (Java, Jackson) prints
@@ -35,6 +35,7 @@ from engine.asl.failures import RESULT_PATH_MATCH_FAILURE, Failure
 from engine.asl.scope import Scope
 
 _CHOICE_PATH_FIELD = re.compile(r"^(String|Numeric|Boolean|Timestamp)[A-Za-z]*Path$")
+_VARIABLE = re.compile(r"\s*\$([A-Za-z_][A-Za-z0-9_]*)")  # "$name" then an optional path
 
 
 class PathError(ValueError):
@@ -616,13 +617,28 @@ def query(path: str, data: Any) -> list:
 
 
 def resolve(path: str, data: Any, scope: Scope) -> Any:
-    """A path's value: ``$$...`` against ``scope.context``, anything else against ``data``.
+    """A path's value: ``$$...`` against ``scope.context``, ``$name...`` against the variable
+    ``name`` in ``scope.variables``, anything else against ``data``.
 
     A definite path returns its value or raises :class:`NoMatch`; an indefinite path returns
     the list of matches, possibly empty.
     """
-    compiled = _compile_at_runtime(path, scope)
-    return compiled.evaluate(scope.context if compiled.context else data)
+    variable, rest = split_variable(path)
+    compiled = _compile_at_runtime(rest, scope)
+    if variable is None:
+        return compiled.evaluate(scope.context if compiled.context else data)
+    variables = scope.variables or {}
+    if variable not in variables:
+        raise NoMatch(path, f"The variable '{variable}' is not defined")
+    return compiled.evaluate(variables[variable])
+
+
+def split_variable(path: str) -> tuple[str | None, str]:
+    """``"$order.items[0]"`` -> ``("order", "$.items[0]")``; other paths -> ``(None, path)``."""
+    match = _VARIABLE.match(path) if isinstance(path, str) else None
+    if match is None:
+        return None, path
+    return match.group(1), "$" + path[match.end():]
 
 
 def select(path: str | None, data: Any, scope: Scope, field: str) -> Any:

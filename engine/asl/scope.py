@@ -1,5 +1,5 @@
 """What a state's data-flow evaluation may read besides its input: the context object ("$$"),
-who is evaluating (for error messages) and the two sources of non-determinism the intrinsics
+the workflow variables ("$name"), who is evaluating (for error messages) and the two sources of non-determinism the intrinsics
 need (States.MathRandom, States.UUID), injected so the interpreter stays pure and replayable.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ class Scope:
     entered_event_id: int  # id of the state's *StateEntered event, for error messages
     random: random.Random | None = None  # for States.MathRandom (None -> module random)
     new_uuid: Callable[[], str] | None = None  # for States.UUID (None -> str(uuid.uuid4()))
+    variables: dict | None = None  # workflow variables (Assign), what "$name" refers to
 
     def prefix(self) -> str:
         """The sentence AWS puts in front of every States.Runtime cause."""
