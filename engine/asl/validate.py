@@ -110,7 +110,7 @@ def validate(
 ) -> list[Diagnostic]:
     """Every problem in ``definition`` (a parsed document or its text), in definition order."""
     if isinstance(definition, (str, bytes)):
-        text = definition.decode() if isinstance(definition, bytes) else definition
+        text = definition.decode("utf-8", "replace") if isinstance(definition, bytes) else definition
         if not text.strip():
             return [Diagnostic("$", "The definition is empty", MISSING_DESCRIPTION)]
         try:
@@ -145,6 +145,7 @@ def format_for_cli(filename: str, diagnostics: Iterable[Diagnostic]) -> list[str
 
 def validation_result(diagnostics: Iterable[Diagnostic]) -> dict:
     """The ValidateStateMachineDefinition response for these diagnostics."""
+    diagnostics = list(diagnostics)
     items = []
     for d in diagnostics:
         item = {"severity": d.severity, "code": d.code, "message": d.message}
@@ -269,7 +270,7 @@ _MESSAGES = {
 
 # --- pass 2: meaning ------------------------------------------------------------------------
 
-_NEEDS_TRANSITION = frozenset({"Pass", "Task", "Wait", "Parallel", "Map"})
+_NEEDS_TRANSITION = ("Pass", "Task", "Wait", "Parallel", "Map")
 _JSONATA_ONLY = frozenset({"Arguments", "Output", "Items", "Condition"})
 _JSONPATH_ONLY = frozenset({"Parameters", "ResultSelector", "Variable"})
 _REFERENCE_PATHS = (
@@ -363,7 +364,8 @@ class _Checker:
     def graph(self, states: dict, start: Any, parts: Parts) -> None:
         """States nothing leads to, and a scope with no terminal state at all."""
         # AWS's rule: a state is reachable when StartAt or some transition names it
-        named = {start} | {target for state in states.values() for target in _targets(state)}
+        named = {target for state in states.values() for target in _targets(state)}
+        named.add(start if isinstance(start, str) else None)
         for name in states:
             if name not in named:
                 self.report(parts + ("States", name), f'State "{name}" is not reachable.', MISSING_TRANSITION_TARGET)
@@ -425,14 +427,16 @@ class _Checker:
         )
 
     def transition(self, state: dict, parts: Parts, scope: dict) -> None:
-        kind = state.get("Type")
+        if state.get("Type") not in _NEEDS_TRANSITION:
+            return  # Choice, Succeed and Fail: the schema refuses Next and End
         has_next, has_end = "Next" in state, state.get("End") is True
-        if kind in _NEEDS_TRANSITION and has_next == has_end:
-            where = parts + ("Next",) if has_next else parts
-            self.report(where, "Exactly one of the fields 'Next' or 'End' must be set (End: true)")
-        if kind in _NEEDS_TRANSITION and "End" in state and state["End"] is not True and not has_next:
-            self.report(parts + ("End",), "The value of 'End' must be true")
-        if has_next and kind in _NEEDS_TRANSITION:
+        if has_next and has_end:
+            self.report(parts + ("Next",), "Fields 'Next' and 'End' can not be used together")
+        elif not has_next and "End" in state and not has_end:
+            self.report(parts + ("End",), "The value of 'End' must be true (or set 'Next' instead)")
+        elif not has_next and not has_end:
+            self.report(parts, "Exactly one of the fields 'Next' or 'End' must be set")
+        if has_next:
             self.target(state["Next"], parts + ("Next",), scope)
 
     def target(self, name: Any, parts: Parts, scope: dict) -> None:
@@ -493,9 +497,6 @@ class _Checker:
                 if isinstance(part.get("ReaderConfig"), dict):
                     self.fields(part["ReaderConfig"], parts + (name, "ReaderConfig"), language)
         self.error_handling(state, parts, language, scope)
-
-    def state_Fail(self, state: dict, parts: Parts, language: str, scope: dict) -> None:
-        pass  # Error/Cause and their paths: fields() and the schema
 
     def state_Choice(self, state: dict, parts: Parts, language: str, scope: dict) -> None:
         choices = state.get("Choices")

@@ -503,6 +503,45 @@ def test_any_state_name_round_trips_through_the_diagnostic_path(name):
     assert found.pointer() == pointer(["States", name])
 
 
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False) | st.sampled_from(
+        ["", "$", "$.a", "$$.Execution", "$x", "States.Array(", "States.ALL", "{% 1 %}", "Pass", "A", "JSONata"]
+    ),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["Type", "Next", "End", "States", "StartAt", "Choices", "Variable", "And", "Not",
+                         "Retry", "Catch", "ErrorEquals", "Branches", "ItemProcessor", "Parameters", "a.$", "x"]),
+        children, max_size=4,
+    ),
+    max_leaves=10,
+)
+
+
+def _nodes(value, parts=()):
+    yield parts
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from _nodes(child, parts + (key,))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(VALID)), st.data(), _json)
+def test_any_damage_gives_diagnostics_not_exceptions(name, data, replacement):
+    definition = copy.deepcopy(VALID[name])
+    parts = data.draw(st.sampled_from(list(_nodes(definition))))
+    if not parts:
+        definition = replacement
+    else:
+        parent = definition
+        for part in parts[:-1]:
+            parent = parent[part]
+        parent[parts[-1]] = replacement
+
+    found = validate(definition, data.draw(st.sampled_from(["STANDARD", "EXPRESS"])))
+
+    assert all(isinstance(d, Diagnostic) and d.path.startswith("$") for d in found)
+    assert all(isinstance(d.pointer(), str) for d in found)
+
+
 # --- definitions shipped with the project and the conformance corpus ------------------------
 
 _SHIPPED = sorted(
