@@ -307,7 +307,6 @@ _OPERATORS.update(dict.fromkeys(
     ("IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"), "boolean"
 ))
 _COMPOUND = ("And", "Or", "Not")
-_VARIABLE = re.compile(r"\$(?!\$)[A-Za-z_][A-Za-z0-9_]*")  # $name, then an optional path
 
 
 def _language_of(value: Any, default: str) -> str:
@@ -628,12 +627,12 @@ class _Checker:
     def path(self, text: str, parts: Parts, reference: bool = False) -> None:
         """A JSONPath, a context path (``$$.``) or a variable (``$name.field``); ``reference``:
         a place to write to (ResultPath), so one definite node of the state's data."""
-        variable = _VARIABLE.match(text)
-        if variable and reference:
+        variable, rest = jsonpath.split_variable(text)
+        if variable is not None and reference:
             self.report(parts, f"The value for the field '{_field(parts)}' must be a reference path, not a variable")
             return
         try:
-            compiled = jsonpath.compile_path("$" + text[variable.end():] if variable else text)
+            compiled = jsonpath.compile_path(rest)
         except jsonpath.PathError as exc:
             self.report(parts, f"The value for the field '{_field(parts)}' must be a valid JSONPath: {exc}")
             return

@@ -117,6 +117,8 @@ VALID = {
     ),
     "state-level jsonata": one({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% 1 %}", "End": True}),
     "assign": one(end(Assign={"v": 1, "w.$": "$.x"})),
+    "variables in paths": one(task(InputPath="$v", Parameters={"a.$": "$v.a", "b.$": "States.Format('{}', $w)"},
+                                   ResultSelector={"c.$": "$.c"}, ResultPath="$.r", OutputPath="$v")),
     "top fields": one(end(), Comment="c", Version="1.0", TimeoutSeconds=60, QueryLanguage="JSONPath"),
     "express sync-free": one(task(Resource="arn:aws:states:::lambda:invoke")),
 }
@@ -212,6 +214,8 @@ RULES = [
     ("StringEqualsPath with a number", choice(rule(StringEqualsPath=5)), "$.States.C.Choices[0].StringEqualsPath", SCHEMA),
     ("StringEqualsPath with a bad path", choice(rule(StringEqualsPath="$.a[")), "$.States.C.Choices[0].StringEqualsPath", SCHEMA),
     ("Variable with a bad path", choice(rule(Variable="x", IsNull=True)), "$.States.C.Choices[0].Variable", SCHEMA),
+    ("Variable not a string", choice(rule(Variable=5, IsNull=True)), "$.States.C.Choices[0].Variable", SCHEMA),
+    ("rule Next not a string", choice(rule(IsNull=True, Next=5)), "$.States.C.Choices[0].Next", SCHEMA),
     # Retry and Catch
     ("States.ALL not alone", one(task(Retry=[{"ErrorEquals": ["States.ALL", "X"]}])), "$.States.A.Retry[0].ErrorEquals", SCHEMA),
     ("States.ALL in an earlier retrier", one(task(Retry=[{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}])),
@@ -235,6 +239,9 @@ RULES = [
     # paths, templates and intrinsic functions
     ("InputPath not a path", one(end(InputPath="input")), "$.States.A.InputPath", SCHEMA),
     ("ResultPath not a path", one(end(ResultPath="$.a[")), "$.States.A.ResultPath", SCHEMA),
+    ("ResultPath a variable", one(end(ResultPath="$v")), "$.States.A.ResultPath", SCHEMA),
+    ("ResultPath with a wildcard", one(end(ResultPath="$.a[*]")), "$.States.A.ResultPath", SCHEMA),
+    ("ResultPath into the context object", one(end(ResultPath="$$.a")), "$.States.A.ResultPath", SCHEMA),
     ("ItemsPath not a path", mapper(ItemsPath="items"), "$.States.A.ItemsPath", SCHEMA),
     ("SecondsPath not a path", wait(SecondsPath="s"), "$.States.A.SecondsPath", SCHEMA),
     ("template value not a path", one(end(Parameters={"a": {"b.$": "b"}})), "$.States.A.Parameters.a['b.$']", SCHEMA),
