@@ -210,7 +210,8 @@ def _schema_problems(definition: dict) -> Iterator[tuple[Parts, str, str]]:
 
 def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[Parts, str]]:
     """AWS-style messages for one schema error (several for several unknown fields)."""
-    parts, kind, value, instance = tuple(error.absolute_path), error.validator, error.validator_value, error.instance
+    parts, kind = tuple(error.absolute_path), error.validator
+    value, instance = error.validator_value, error.instance
     if kind == "additionalProperties":
         known = error.schema.get("properties", {})
         for name in instance:
@@ -352,7 +353,8 @@ class _Checker:
 
     def state_name(self, name: str, parts: Parts) -> None:
         if not name or len(name) > MAX_STATE_NAME_LENGTH:
-            self.report(parts, f"State name must be 1 to {MAX_STATE_NAME_LENGTH} characters long", INVALID_STATE_NAME)
+            message = f"State name must be 1 to {MAX_STATE_NAME_LENGTH} characters long"
+            self.report(parts, message, INVALID_STATE_NAME)
         if name in self.names:
             self.report(
                 parts, f"Duplicate State name: {name} (state names are unique across the whole state machine)",
@@ -367,7 +369,8 @@ class _Checker:
         named.add(start if isinstance(start, str) else None)
         for name in states:
             if name not in named:
-                self.report(parts + ("States", name), f'State "{name}" is not reachable.', MISSING_TRANSITION_TARGET)
+                message = f'State "{name}" is not reachable.'
+                self.report(parts + ("States", name), message, MISSING_TRANSITION_TARGET)
         if not any(_is_terminal(state) for state in states.values()):
             self.report(parts, "Workflow has no terminal state", MISSING_END_STATE)
 
@@ -392,7 +395,8 @@ class _Checker:
         for name, value in obj.items():
             self.language_field(name, parts + (name,), language)
             if name in _NUMERIC_FIELDS and language == JSONPATH and _is_expression(value):
-                self.report(parts + (name,), "JSONata expressions are only supported when the QueryLanguage is 'JSONata'")
+                message = "JSONata expressions are only supported when the QueryLanguage is 'JSONata'"
+                self.report(parts + (name,), message)
         for first, second in _EXCLUSIVE:
             if first in obj and second in obj:
                 self.report(parts + (second,), f"Fields '{first}' and '{second}' can not be used together")
@@ -471,7 +475,8 @@ class _Checker:
         present = [name for name in _WAIT_FIELDS if name in state]
         if len(present) != 1:
             where = parts + (present[1],) if present else parts
-            self.report(where, "Exactly one of the fields 'Seconds', 'Timestamp', 'SecondsPath' or 'TimestampPath' must be set")
+            names = "', '".join(_WAIT_FIELDS[:-1])
+            self.report(where, f"Exactly one of the fields '{names}' or '{_WAIT_FIELDS[-1]}' must be set")
         stamp = state.get("Timestamp")
         if isinstance(stamp, str) and timestamps.parse(stamp) is None and not (
             language == JSONATA and _is_expression(stamp)
@@ -593,7 +598,8 @@ class _Checker:
         else:
             ok = isinstance(value, {"string": str, "boolean": bool}[kind])
         if not ok:
-            expected = {"path": "a path string", "timestamp": "a timestamp string (RFC 3339)"}.get(kind, _article(kind))
+            special = {"path": "a path string", "timestamp": "a timestamp string (RFC 3339)"}
+            expected = special.get(kind, _article(kind))
             self.report(parts, f"Expected {expected} for '{operator}', got {json.dumps(value)}")
 
     # Retry and Catch ------------------------------------------------------------------------
@@ -629,7 +635,9 @@ class _Checker:
         a place to write to (ResultPath), so one definite node of the state's data."""
         variable, rest = jsonpath.split_variable(text)
         if variable is not None and reference:
-            self.report(parts, f"The value for the field '{_field(parts)}' must be a reference path, not a variable")
+            self.report(
+                parts, f"The value for the field '{_field(parts)}' must be a reference path, not a variable"
+            )
             return
         try:
             compiled = jsonpath.compile_path(rest)
@@ -652,7 +660,8 @@ class _Checker:
         try:
             intrinsics.parse(text)
         except intrinsics.IntrinsicSyntaxError as exc:
-            self.report(parts, f"The value for the field '{_field(parts)}' must be a valid intrinsic function: {exc}")
+            message = f"The value for the field '{_field(parts)}' must be a valid intrinsic function: {exc}"
+            self.report(parts, message)
 
     def template(self, value: Any, parts: Parts) -> None:
         """Payload templates: every ``"key.$"`` holds a path or an intrinsic function."""
@@ -666,7 +675,8 @@ class _Checker:
             if not key.endswith(".$"):
                 self.template(item, parts + (key,))
             elif not isinstance(item, str):
-                self.report(parts + (key,), f"The value for the field '{key}' must be a STRING that contains a JSONPath or an intrinsic function")
+                message = f"The value for the field '{key}' must be a string: a JSONPath or an intrinsic function"
+                self.report(parts + (key,), message)
             else:
                 self.path_or_intrinsic(item, parts + (key,))
 
