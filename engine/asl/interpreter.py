@@ -23,7 +23,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from engine.asl import choice, dataflow, failures, history, jsonpath, retry, templates, timestamps
+from engine.asl import (choice, dataflow, failures, history, intrinsics, jsonpath, retry, templates,
+                        timestamps)
 from engine.asl.failures import Failure
 from engine.asl.model import Machine, is_distributed, scope_of
 from engine.asl.scope import Scope
@@ -301,7 +302,7 @@ class _Run:
             self.emit(path, history.task_succeeded(resource.service, resource.action, output))
         try:
             scope = self.scope(path)
-            self._check_size(output, state, "task")
+            self._check_size(output, state["Resource"])
             self._transition(path, dataflow.state_output(state, path["input"], output, scope))
         except Failure as failure:
             self._state_failed(path, failure.error, failure.cause)
@@ -471,8 +472,7 @@ class _Run:
             error, cause = kids["failure"]
             if kids.get("silent"):
                 self.emit(path, history.map_run_failed(error, cause))
-            self.emit(path, history.bare(f"{family}StateFailed"))
-            self._state_failed(path, error, cause, already_failed=True)
+            self._state_failed(path, error, cause, gave_up=history.bare(f"{family}StateFailed"))
             return
         if kids.get("silent"):
             self.emit(path, history.bare("MapRunSucceeded"))
@@ -484,7 +484,7 @@ class _Run:
     def _transition(self, path: dict, output: Any, target: str | None = None) -> None:
         """Leave the current state with ``output``: StateExited, then Next/End."""
         state = self._state(path)
-        self._check_size(output, state, "state")
+        self._check_size(output, path["state"])
         self.emit(path, history.state_exited(state["Type"], path["state"], output))
         path["due"] = None
         next_state = target or state.get("Next")
@@ -494,8 +494,12 @@ class _Run:
         path.update(state=next_state, phase="enter", input=output, retries={})
 
     def _state_failed(self, path: dict, error: str | None, cause: str | None,
-                      already_failed: bool = False) -> None:
-        """Retry, Catch, or fail the path, as the state's Retry and Catch fields say."""
+                      gave_up: dict | None = None) -> None:
+        """Retry, Catch, or fail the path, as the state's Retry and Catch fields say.
+
+        ``gave_up`` is the event recorded when no retrier applies (MapStateFailed,
+        ParallelStateFailed): AWS writes it before the catch or the failure, never before a retry.
+        """
         state = self._state(path)
         name = error or failures.TASK_FAILED
         retriers = state.get("Retry", [])
@@ -509,6 +513,8 @@ class _Run:
                 path["phase"] = "retry"
                 path["due"] = self.now if self.env.skip_waits else self.now + delay
                 return
+        if gave_up is not None:
+            self.emit(path, gave_up)
         catcher = retry.find_catcher(state.get("Catch", []), name)
         if catcher is not None:
             scope = self.scope(path)
@@ -546,11 +552,12 @@ class _Run:
         self.step.error, self.step.cause = error, cause
         self.step.due_at = None
 
-    def _check_size(self, value: Any, state: dict, what: str) -> None:
+    def _check_size(self, value: Any, who: str) -> None:
+        """States.DataLimitExceeded when ``value`` is over AWS's 256 KiB payload limit."""
         size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
         if size > MAX_PAYLOAD_BYTES:
             raise Failure(failures.DATA_LIMIT_EXCEEDED,
-                          f"The {what} '{state.get('Resource', '')}' returned a result with a size "
+                          f"The state/task '{who}' returned a result with a size "
                           f"exceeding the maximum number of bytes service limit.")
 
 
@@ -579,13 +586,15 @@ def _fail_field(state: dict, name: str, value: Any, scope: Scope) -> str | None:
     path = state.get(name + "Path")
     if path is None:
         return None
-    result = _resolve_value(path, value, scope, name + "Path")
+    if intrinsics.is_intrinsic(path):
+        result = intrinsics.evaluate(path, value, scope)
+    else:
+        result = jsonpath.select(path, value, scope, name + "Path")
     return result if isinstance(result, str) else history.to_json(result)
 
 
 def _resolve_value(expression: str, value: Any, scope: Scope, field_name: str) -> Any:
     """A ``*Path`` field's value: a path, or (where AWS allows) an intrinsic function."""
-    from engine.asl import intrinsics
     if intrinsics.is_intrinsic(expression):
         return intrinsics.evaluate(expression, value, scope)
     try:

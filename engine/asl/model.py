@@ -64,7 +64,7 @@ def state_language(machine: Machine, state: dict) -> str:
 
 
 def is_distributed(state: dict) -> bool:
-    processor = state.get("ItemProcessor") or {}
+    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
     return (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
 
 
