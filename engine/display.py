@@ -52,4 +52,5 @@ def event_line(event: dict, start: float) -> str:
                 text = text[:77] + "..."
             shown.append(f"{key}={text}")
     offset = event["timestamp"] - start
-    return f"{event['id']:>4}  +{offset:8.3f}s  {event['type']:<28} {' '.join(shown)}".rstrip()
+    elapsed = f"+{offset:.3f}s"
+    return f"{event['id']:>4}  {elapsed:>10}  {event['type']:<28} {' '.join(shown)}".rstrip()
