@@ -318,7 +318,8 @@ class _Run:
         else:
             kind = "TaskTimedOut" if timed_out else "TaskFailed"
             self.emit(path, history.task_ended(kind, resource.service, resource.action, error, cause))
-        self._state_failed(path, error or failures.TASK_FAILED, cause)
+        # a timed-out task's error output still carries a (empty) Cause, as AWS's does
+        self._state_failed(path, error or failures.TASK_FAILED, "" if timed_out and cause is None else cause)
 
     def _task_timed_out(self, path: dict) -> None:
         path["invocation"] += 1  # a result arriving later is stale

@@ -13,6 +13,7 @@ import json
 import time
 import traceback
 import uuid
+from email.utils import formatdate
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,21 +65,35 @@ def _call(command: dict, execution_arn: str, region: str, account: str) -> Any:
         if not isinstance(payload, dict) or "FunctionName" not in payload:
             raise TaskError("States.Runtime", "The lambda:invoke integration needs Parameters.FunctionName")
         name = function_name(str(payload["FunctionName"]))
-        result = _run_handler(name, payload.get("Payload"), command, execution_arn,
-                              f"arn:aws:lambda:{region}:{account}:function:{name}")
+        result = _run_handler(name, _invoke_event(payload.get("Payload")), command, execution_arn,
+                              f"arn:aws:lambda:{region}:{account}:function:{name}", compact_errors=True)
         return _invoke_response(result)
     raise TaskError("States.Runtime",
                     f"The resource '{command['resource']}' is not supported by this engine; "
                     f"register a Python handler and call it as arn:aws:lambda:{region}:{account}:function:NAME")
 
 
-def _run_handler(name: str, event: Any, command: dict, execution_arn: str, arn: str) -> Any:
+def _invoke_event(payload: Any) -> Any:
+    """lambda:invoke sends a string Payload as the raw request body (JSON text); none sends {}."""
+    if payload is None:
+        return {}
+    if isinstance(payload, str):
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return payload
+    return payload
+
+
+def _run_handler(name: str, event: Any, command: dict, execution_arn: str, arn: str,
+                 compact_errors: bool = False) -> Any:
     handler = handlers.lookup(name)
     request_id = str(uuid.uuid4())
     if handler is None:
         raise TaskError("Lambda.ResourceNotFoundException",
-                        f"Function not found: {arn} (no handler is registered under '{name}'; "
-                        f"load one with --handlers)")
+                        f"Function not found: {arn}:$LATEST (Service: AWSLambda; Status Code: 404; "
+                        f"Error Code: ResourceNotFoundException; no handler is registered under "
+                        f"'{name}': load one with --handlers)")
     timeout = command.get("timeout")
     context = LambdaContext(
         function_name=name, aws_request_id=request_id, execution_arn=execution_arn,
@@ -91,7 +106,7 @@ def _run_handler(name: str, event: Any, command: dict, execution_arn: str, arn: 
         if inspect.isawaitable(result):
             result = asyncio.run(_await(result))
     except Exception as exc:  # noqa: BLE001 - any handler error is the task's failure
-        raise TaskError(type(exc).__name__, _lambda_cause(exc, request_id)) from None
+        raise TaskError(type(exc).__name__, _lambda_cause(exc, request_id, compact_errors)) from None
     return _to_json_value(result)
 
 
@@ -99,11 +114,12 @@ async def _await(awaitable):
     return await awaitable
 
 
-def _lambda_cause(exc: Exception, request_id: str) -> str:
+def _lambda_cause(exc: Exception, request_id: str, compact: bool) -> str:
+    """Lambda's error document; the lambda:invoke integration records it without spaces."""
     frames = traceback.format_tb(exc.__traceback__)[1:]  # drop the invoker's own frame
-    message = str(exc) or getattr(exc, "message", "") or ""
-    return json.dumps({"errorMessage": message, "errorType": type(exc).__name__,
-                       "requestId": request_id, "stackTrace": frames})
+    document = {"errorMessage": str(exc), "errorType": type(exc).__name__,
+                "requestId": request_id, "stackTrace": frames}
+    return json.dumps(document, separators=(",", ":") if compact else None)
 
 
 def _to_json_value(result: Any) -> Any:
@@ -123,9 +139,12 @@ def _to_json_value(result: Any) -> Any:
 def _invoke_response(payload: Any) -> dict:
     """The lambda:invoke integration's result, as Step Functions wraps it."""
     request_id = str(uuid.uuid4())
-    headers = {"Connection": "keep-alive", "Content-Type": "application/json",
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = {"Connection": "keep-alive", "Content-Length": str(len(body)),
+               "Content-Type": "application/json", "Date": formatdate(usegmt=True),
                "X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0",
-               "x-amzn-RequestId": request_id}
+               "x-amzn-RequestId": request_id,
+               "X-Amzn-Trace-Id": f"root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};sampled=0"}
     return {"ExecutedVersion": "$LATEST", "Payload": payload,
             "SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
                                 "HttpHeaders": headers, "HttpStatusCode": 200},
