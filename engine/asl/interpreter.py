@@ -637,30 +637,27 @@ def _timestamp_epoch(text: Any, field_name: str, where: str, scope: Scope) -> fl
 
 
 def _int_field(state: dict, name: str, value: Any, scope: Scope) -> int | None:
-    if name in state:
-        return int(state[name])
-    path = state.get(name + "Path")
-    if path is None:
-        return None
-    found = _resolve_value(path, value, scope, name + "Path")
-    if isinstance(found, bool) or not isinstance(found, int):
-        shown = found if isinstance(found, str) else history.to_json(found)
-        raise Failure(failures.RUNTIME, _state_error(
-            scope, f'The {name}Path field refers to value "{shown}" which is not a valid integer: {path}'))
-    return found
+    return _numeric_field(state, name, value, scope, (int,), "integer")
 
 
 def _number_field(state: dict, name: str, value: Any, scope: Scope) -> float | None:
+    found = _numeric_field(state, name, value, scope, (int, float), "number")
+    return None if found is None else float(found)
+
+
+def _numeric_field(state: dict, name: str, value: Any, scope: Scope, kinds: tuple, kind_name: str):
+    """``name`` or the value ``namePath`` points at, which must be a JSON number of ``kinds``."""
     if name in state:
-        return float(state[name])
+        return state[name]
     path = state.get(name + "Path")
     if path is None:
         return None
     found = _resolve_value(path, value, scope, name + "Path")
-    if isinstance(found, bool) or not isinstance(found, (int, float)):
+    if isinstance(found, bool) or not isinstance(found, kinds):
+        shown = found if isinstance(found, str) else history.to_json(found)
         raise Failure(failures.RUNTIME, _state_error(
-            scope, f'The {name}Path field refers to value "{found}" which is not a valid number: {path}'))
-    return float(found)
+            scope, f'The {name}Path field refers to value "{shown}" which is not a valid {kind_name}: {path}'))
+    return found
 
 
 def _seconds_field(state: dict, name: str, value: Any, scope: Scope) -> int | None:
