@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 import threading
 import uuid
 from typing import Any
@@ -43,6 +44,7 @@ class Engine:
             self.store.upgrade()
         handlers.load(self.settings.handlers)
         self.env = interpreter.Env(region=self.settings.region, account=self.settings.account,
+                                   random=random.Random(), new_uuid=lambda: str(uuid.uuid4()),
                                    skip_waits=self.settings.skip_waits,
                                    task_redispatch_seconds=self.settings.task_redispatch_seconds)
         self._models: dict[int, model.Machine] = {}

@@ -39,7 +39,8 @@ class Env:
 
     region: str = "us-east-1"
     account: str = "123456789012"
-    random: Any = None  # random.Random; None -> module random
+    # the only sources of non-determinism, owned by the caller (random.Random, uuid4)
+    random: Any = None
     new_uuid: Callable[[], str] | None = None
     skip_waits: bool = False  # virtual time: Waits and retry back-offs take no time
     task_redispatch_seconds: float = 300.0  # ask again for a task answer lost in a crash
@@ -356,7 +357,7 @@ class _Run:
             ctx = self.snap["context"]
             label = state.get("Label") or path["state"]
             sm_name = ctx["StateMachine"]["Name"]
-            run_id = (self.env.new_uuid or _uuid4)()
+            run_id = self.env.new_uuid() if self.env.new_uuid else f"{sm_name}-{path['id']}"
             arn = f"arn:aws:states:{self.env.region}:{self.env.account}:mapRun:{sm_name}/{label}:{run_id}"
             self.emit(path, history.map_run_started(arn))
         path["phase"] = "children"
@@ -509,7 +510,7 @@ class _Run:
             used = path["retries"].get(str(index), 0)
             if retry.attempts_left(retriers[index], used):
                 path["retries"][str(index)] = used + 1
-                unit = self.env.random.random() if self.env.random is not None else _random_unit()
+                unit = self.env.random.random() if self.env.random is not None else 1.0
                 delay = retry.delay_seconds(retriers[index], used, unit)
                 path["phase"] = "retry"
                 path["due"] = self.now if self.env.skip_waits else self.now + delay
@@ -666,13 +667,3 @@ def _seconds_field(state: dict, name: str, value: Any, scope: Scope) -> int | No
         raise Failure(failures.RUNTIME, _state_error(
             scope, f"The {name} value must be a positive integer, got {seconds}"))
     return seconds
-
-
-def _uuid4() -> str:
-    import uuid
-    return str(uuid.uuid4())
-
-
-def _random_unit() -> float:
-    import random
-    return random.random()

@@ -17,9 +17,7 @@ import functools
 import hashlib
 import json
 import math
-import random as _random
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -370,10 +368,12 @@ def _math_random(args: list, call: Call, scope: Scope) -> int:
     if start >= end:
         raise _Invalid
     if len(args) == 3:
-        generator = _random.Random(_truncated(args[2]))
-    else:
-        generator = scope.random or _random
-    return generator.randrange(start, end)  # start inclusive, end exclusive
+        # a seed makes the number a pure function of (seed, start, end), as AWS promises
+        digest = hashlib.sha256(f"{_truncated(args[2])}:{start}:{end}".encode()).digest()
+        return start + int.from_bytes(digest[:8], "big") % (end - start)
+    if scope.random is None:
+        raise scope.runtime_failure("States.MathRandom needs a source of randomness; none was given")
+    return scope.random.randrange(start, end)  # start inclusive, end exclusive
 
 
 def _string_split(args: list, call: Call, scope: Scope) -> list:
@@ -386,7 +386,9 @@ def _string_split(args: list, call: Call, scope: Scope) -> list:
 
 
 def _uuid(args: list, call: Call, scope: Scope) -> str:
-    return scope.new_uuid() if scope.new_uuid else str(uuid.uuid4())
+    if scope.new_uuid is None:
+        raise scope.runtime_failure("States.UUID needs a source of identifiers; none was given")
+    return scope.new_uuid()
 
 
 _Function = Callable[[list, Call, Scope], Any]

@@ -4,9 +4,8 @@ need (States.MathRandom, States.UUID), injected so the interpreter stays pure an
 """
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from engine.asl.failures import RUNTIME, Failure
 
@@ -16,8 +15,8 @@ class Scope:
     context: dict  # the context object, what "$$" refers to
     state_name: str  # for error messages
     entered_event_id: int  # id of the state's *StateEntered event, for error messages
-    random: random.Random | None = None  # for States.MathRandom (None -> module random)
-    new_uuid: Callable[[], str] | None = None  # for States.UUID (None -> str(uuid.uuid4()))
+    random: Any = None  # a random.Random for States.MathRandom and retry jitter (the caller's)
+    new_uuid: Callable[[], str] | None = None  # for States.UUID and map-run ids (the caller's)
     variables: dict | None = None  # workflow variables (Assign), what "$name" refers to
 
     def prefix(self) -> str:

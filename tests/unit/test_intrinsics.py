@@ -170,9 +170,12 @@ def test_math_random_uses_the_scope_generator():
     assert first == again
 
 
-def test_uuid_defaults_to_a_random_version_4_uuid():
-    value = intrinsics.evaluate("States.UUID()", {}, Scope({}, "s", 1))
-    assert len(value) == 36 and value[14] == "4" and value != intrinsics.evaluate("States.UUID()", {}, Scope({}, "s", 1))
+def test_uuid_and_unseeded_random_need_the_callers_sources():
+    # the interpreter is pure: identifiers and randomness come from the caller, never a global
+    for text in ("States.UUID()", "States.MathRandom(0, 10)"):
+        with pytest.raises(Failure) as raised:
+            intrinsics.evaluate(text, {}, Scope({}, "s", 1))
+        assert raised.value.error == "States.Runtime" and "none was given" in raised.value.cause
 
 
 @pytest.mark.parametrize(
