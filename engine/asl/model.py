@@ -33,7 +33,8 @@ def build(definition: dict, query_language: str | None = None) -> Machine:
     children: dict[tuple[str, int], Machine] = {}
     for name, state in definition.get("States", {}).items():
         for index, sub in enumerate(_sub_machines(state)):
-            children[(name, index)] = build(sub, state.get("QueryLanguage") or language)
+            # a nested scope inherits the machine's language, not the enclosing state's override
+            children[(name, index)] = build(sub, language)
     return Machine(
         start_at=definition["StartAt"],
         states=definition["States"],
