@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import random
 import threading
@@ -19,7 +20,7 @@ from engine.asl import interpreter, model, parse, timestamps, validate
 from engine.asl.history import to_json
 from engine.clock import Clock
 from engine.runtime import handlers, invoker
-from engine.runtime.executor import Executor, event_rows, final_columns
+from engine.runtime.executor import Executor, final_columns
 from engine.settings import MEMORY_DB, Settings, from_environment
 from engine.store import Store
 
@@ -48,6 +49,9 @@ class Engine:
                                    skip_waits=self.settings.skip_waits,
                                    task_redispatch_seconds=self.settings.task_redispatch_seconds)
         self._models: dict[int, model.Machine] = {}
+        # execution ARN -> pinned revision id: asked on every step, and a pin never changes
+        self._revision_of = functools.lru_cache(maxsize=65536)(
+            lambda arn: self._execution(arn)["revision_id"])
         self._models_lock = threading.Lock()
         self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution, self.env)
 
@@ -216,7 +220,7 @@ class Engine:
             row.update(final_columns(step, now))
         try:
             self.store.insert_execution(row, None if step.finished else step.snapshot,
-                                        step.due_at, event_rows(step.events))
+                                        step.due_at, step.events)
         except errors.ConflictError:
             return self._same_start(self.store.get_execution(arn), text)
         self.executor.dispatch(arn, step.commands)
@@ -402,7 +406,7 @@ class Engine:
         return found
 
     def _model_of_execution(self, execution_arn: str) -> model.Machine:
-        return self._model(self._execution(execution_arn)["revision_id"])
+        return self._model(self._revision_of(execution_arn))
 
 
 # --- pure helpers ------------------------------------------------------------------------------

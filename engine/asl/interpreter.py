@@ -51,6 +51,7 @@ class Step:
     """What one call of the interpreter decided."""
 
     snapshot: dict
+    # each event is a history_events row: id, previous_event_id, timestamp, type, details
     events: list[dict] = field(default_factory=list)
     commands: list[dict] = field(default_factory=list)
     due_at: float | None = None

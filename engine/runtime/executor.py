@@ -32,11 +32,6 @@ logger = logging.getLogger(__name__)
 CLAIM_BATCH = 8
 
 
-def event_rows(events: list[dict]) -> list[dict]:
-    return [{"id": e["id"], "previous_event_id": e["previous_event_id"], "timestamp": e["timestamp"],
-             "type": e["type"], "details": e["details"]} for e in events]
-
-
 def final_columns(step: interpreter.Step, now: float) -> dict:
     """The executions-row columns of a finished step."""
     return {"status": step.status, "stop_date": now,
@@ -131,7 +126,7 @@ class Executor:
         try:
             self.store.commit(
                 arn, item["version"], owner, snapshot=step.snapshot, due_at=step.due_at,
-                events=event_rows(step.events),
+                events=step.events,  # already history_events rows
                 execution=final_columns(step, now) if step.finished else None,
                 consumed_inbox=[message["id"] for message in item["inbox"]],
                 finished=step.finished)
