@@ -52,3 +52,18 @@ def parse_execution_arn(arn: str) -> tuple[str, str, str, str]:
 def state_machine_of_execution(arn: str) -> str:
     region, account, sm_name, _ = parse_execution_arn(arn)
     return state_machine_arn(region, account, sm_name)
+
+
+_ACTIVITY = re.compile(r"^arn:aws:states:([\w-]+):(\d{12}):activity:([^:]+)$")
+
+
+def activity_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:states:{region}:{account}:activity:{name}"
+
+
+def parse_activity_arn(arn: str) -> tuple[str, str, str]:
+    """(region, account, name) of an activity ARN, or InvalidArn."""
+    found = _ACTIVITY.match(arn or "")
+    if not found:
+        raise InvalidArn(f"Invalid Arn: '{arn}'")
+    return found.group(1), found.group(2), found.group(3)

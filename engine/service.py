@@ -11,29 +11,31 @@ import binascii
 import functools
 import json
 import random
+import secrets
 import threading
 import uuid
 from typing import Any
 
 from engine import arns, errors
+from engine.paging import page_size
 from engine.asl import interpreter, model, parse, timestamps, validate
 from engine.asl.history import to_json
 from engine.clock import Clock
 from engine.runtime import handlers, invoker
 from engine.runtime.executor import Executor, final_columns
+from engine.runtime.nested import Nested
+from engine.service_tasks import TaskOperations
 from engine.settings import MEMORY_DB, Settings, from_environment
 from engine.store import Store
 
 MAX_INPUT_BYTES = 256 * 1024
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000
 SYNC_EXECUTION_LIMIT = 300.0  # seconds: AWS's Express duration limit is 5 minutes
 TYPES = ("STANDARD", "EXPRESS")
 _NO_LOGGING = {"level": "OFF", "includeExecutionData": False}
 _NO_TRACING = {"enabled": False}
 
 
-class Engine:
+class Engine(TaskOperations):
     """A Stepstone engine over one database (``sqlite://`` for a throw-away in-memory one)."""
 
     def __init__(self, db_url: str | None = None, *, settings: Settings | None = None,
@@ -46,6 +48,7 @@ class Engine:
         handlers.load(self.settings.handlers)
         self.env = interpreter.Env(region=self.settings.region, account=self.settings.account,
                                    random=random.Random(), new_uuid=lambda: str(uuid.uuid4()),
+                                   new_token=lambda: secrets.token_urlsafe(32),
                                    skip_waits=self.settings.skip_waits,
                                    task_redispatch_seconds=self.settings.task_redispatch_seconds)
         self._models: dict[int, model.Machine] = {}
@@ -53,7 +56,9 @@ class Engine:
         self._revision_of = functools.lru_cache(maxsize=65536)(
             lambda arn: self._execution(arn)["revision_id"])
         self._models_lock = threading.Lock()
-        self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution, self.env)
+        self._init_tasks()
+        self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution,
+                                 self.env, services=Nested(self))
 
     @classmethod
     def in_memory(cls, **settings: Any) -> "Engine":
@@ -181,7 +186,7 @@ class Engine:
         return {}
 
     def list_state_machines(self, max_results: int | None = None, next_token: str | None = None) -> dict:
-        rows, token = self.store.list_state_machines(_page_size(max_results), next_token)
+        rows, token = self.store.list_state_machines(page_size(max_results), next_token)
         answer: dict[str, Any] = {"stateMachines": [
             {"stateMachineArn": r["arn"], "name": r["name"], "type": r["type"],
              "creationDate": r["creation_date"]} for r in rows]}
@@ -202,35 +207,56 @@ class Engine:
     # ---- executions
     def start_execution(self, state_machine_arn: str, name: str | None = None,
                         input: str | None = None, trace_header: str | None = None) -> dict:
+        answer = self._start(state_machine_arn, name, input, None)
+        return {"executionArn": answer["executionArn"], "startDate": answer["startDate"]}
+
+    def start_child_execution(self, state_machine_arn: str, name: str, input: str,
+                              started_by: dict) -> dict:
+        """StartExecution from a parent's task; ``finished`` holds the row of a child that ended.
+
+        Starting the same child again (a task re-sent after a crash) finds the first one.
+        """
+        return self._start(state_machine_arn, name, input, started_by)
+
+    def _start(self, state_machine_arn: str, name: str | None, input: str | None,
+               started_by: dict | None) -> dict:
         machine = self._state_machine(state_machine_arn)
         name = arns.check_name(name) if name is not None else str(uuid.uuid4())
         text, value = _checked_input(input)
         arn = arns.execution_arn(machine["arn"], name)
         existing = self.store.get_execution(arn)
         if existing is not None:
-            return self._same_start(existing, text)
+            return self._same_start(existing, text, started_by)
         now = self.clock.now()
         context = self._context(machine, arn, name, value, now, express=False)
         step = interpreter.start(self._model(machine["revision_id"]), context, value, now, self.env, text)
         row = {"arn": arn, "state_machine_arn": machine["arn"], "revision_id": machine["revision_id"],
                "name": name, "type": machine["type"], "status": "RUNNING", "input": text,
                "start_date": now, "role_arn": machine["role_arn"], "state_machine_name": machine["name"],
-               "redrive_count": 0}
+               "redrive_count": 0, "started_by": started_by}
+        if started_by is not None:
+            step.snapshot["parent"] = started_by
         if step.finished:
             row.update(final_columns(step, now))
         try:
             self.store.insert_execution(row, None if step.finished else step.snapshot,
-                                        step.due_at, step.events)
+                                        step.due_at, step.events, step.token_changes)
         except errors.ConflictError:
-            return self._same_start(self.store.get_execution(arn), text)
+            return self._same_start(self.store.get_execution(arn), text, started_by)
         self.executor.dispatch(arn, step.commands)
         self.executor.wake()
-        return {"executionArn": arn, "startDate": now}
+        if step.token_changes:
+            self.tokens_opened()
+        return {"executionArn": arn, "startDate": now, "finished": row if step.finished else None}
 
-    def _same_start(self, existing: dict, text: str) -> dict:
+    def _same_start(self, existing: dict, text: str, started_by: dict | None) -> dict:
+        answer = {"executionArn": existing["arn"], "startDate": existing["start_date"], "finished": None}
+        if started_by is not None and existing.get("started_by") == started_by:
+            answer["finished"] = existing if existing["status"] != "RUNNING" else None
+            return answer  # the same parent task asking again
         # AWS: the same name and input as a *running* execution returns that execution
         if existing["status"] == "RUNNING" and existing["input"] == text:
-            return {"executionArn": existing["arn"], "startDate": existing["start_date"]}
+            return answer
         raise errors.ExecutionAlreadyExists(f"Execution Already Exists: '{existing['arn']}'")
 
     def start_sync_execution(self, state_machine_arn: str, name: str | None = None,
@@ -267,7 +293,8 @@ class Engine:
             now = self.clock.now()
             if now - started > SYNC_EXECUTION_LIMIT:
                 return _timed_out(step)
-            replies = [invoker.invoke(c, arn, self.env.region, self.env.account) for c in step.commands]
+            replies = [invoker.invoke(c, arn, self.env.region, self.env.account)
+                       for c in step.commands if c["kind"] == "invoke"]
             if not replies and step.due_at is not None and step.due_at > now:
                 threading.Event().wait(min(step.due_at - now, 1.0))
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)
@@ -304,13 +331,14 @@ class Engine:
                 f"satisfy constraint: Member must satisfy enum value set: "
                 f"[RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]")
         rows, token = self.store.list_executions(state_machine_arn, status_filter,
-                                                 _page_size(max_results), next_token)
+                                                 page_size(max_results), next_token)
         answer: dict[str, Any] = {"executions": [_execution_item(r) for r in rows]}
         if token:
             answer["nextToken"] = token
         return answer
 
-    def stop_execution(self, execution_arn: str, error: str | None = None, cause: str | None = None) -> dict:
+    def stop_execution(self, execution_arn: str, error: str | None = None, cause: str | None = None,
+                       wait: bool = True) -> dict:
         row = self._execution(execution_arn)
         if row["status"] == "RUNNING":
             message = {"kind": "stop"}
@@ -320,7 +348,8 @@ class Engine:
                 message["cause"] = cause
             if self.store.post(row["arn"], message, self.clock.now()):
                 self.executor.wake()
-                row = self._await_end(row["arn"])
+                if wait:
+                    row = self._await_end(row["arn"])
         return {"stopDate": row["stop_date"] if row["stop_date"] is not None else self.clock.now()}
 
     def _await_end(self, arn: str, timeout: float = 10.0) -> dict:
@@ -337,7 +366,7 @@ class Engine:
                               reverse_order: bool = False, next_token: str | None = None,
                               include_execution_data: bool = True) -> dict:
         self._execution(execution_arn)
-        limit = _page_size(max_results)
+        limit = page_size(max_results)
         after = _history_cursor(next_token)
         rows = self.store.get_history(execution_arn, after, limit + 1, reverse_order)
         answer: dict[str, Any] = {"events": [_history_event(r, include_execution_data) for r in rows[:limit]]}
@@ -419,16 +448,6 @@ def _checked_input(text: str | None) -> tuple[str, Any]:
         return text, json.loads(text)
     except ValueError as error:
         raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from None
-
-
-def _page_size(max_results: int | None) -> int:
-    if not max_results:
-        return DEFAULT_PAGE
-    if not 0 < max_results <= MAX_PAGE:
-        raise errors.ValidationException(
-            f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy "
-            f"constraint: Member must have value less than or equal to {MAX_PAGE}")
-    return max_results
 
 
 def _history_cursor(token: str | None) -> int:

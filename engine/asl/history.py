@@ -120,3 +120,31 @@ def lambda_succeeded(output: Any) -> dict:
 def lambda_ended(kind: str, error: str | None, cause: str | None) -> dict:
     """LambdaFunctionFailed, LambdaFunctionTimedOut, LambdaFunctionStartFailed."""
     return event(kind, _error_details(error, cause))
+
+
+def task_submitted(resource_type: str, resource: str, output: Any) -> dict:
+    return event("TaskSubmitted", {"resourceType": resource_type, "resource": resource,
+                                   "output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+
+
+# --- activities ------------------------------------------------------------------------------
+def activity_scheduled(resource: str, payload: Any, timeout: int | None, heartbeat: int | None) -> dict:
+    details = {"resource": resource, "input": to_json(payload), "inputDetails": _NOT_TRUNCATED}
+    if timeout is not None:
+        details["timeoutInSeconds"] = timeout
+    if heartbeat is not None:
+        details["heartbeatInSeconds"] = heartbeat
+    return event("ActivityScheduled", details)
+
+
+def activity_started(worker_name: str | None) -> dict:
+    return event("ActivityStarted", {"workerName": worker_name} if worker_name else {})
+
+
+def activity_succeeded(output: Any) -> dict:
+    return event("ActivitySucceeded", {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+
+
+def activity_ended(kind: str, error: str | None, cause: str | None) -> dict:
+    """ActivityFailed, ActivityTimedOut, ActivityScheduleFailed."""
+    return event(kind, _error_details(error, cause))

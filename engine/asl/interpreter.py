@@ -42,6 +42,7 @@ class Env:
     # the only sources of non-determinism, owned by the caller (random.Random, uuid4)
     random: Any = None
     new_uuid: Callable[[], str] | None = None
+    new_token: Callable[[], str] | None = None  # task tokens: at least 128 random bits
     skip_waits: bool = False  # virtual time: Waits and retry back-offs take no time
     task_redispatch_seconds: float = 300.0  # ask again for a task answer lost in a crash
 
@@ -54,6 +55,8 @@ class Step:
     # each event is a history_events row: id, previous_event_id, timestamp, type, details
     events: list[dict] = field(default_factory=list)
     commands: list[dict] = field(default_factory=list)
+    # task tokens handed out ({"op": "open", ...}) or given up ({"op": "close", "token", "status"})
+    token_changes: list[dict] = field(default_factory=list)
     due_at: float | None = None
     status: str = "RUNNING"
     output: Any = None
@@ -136,26 +139,30 @@ class _Run:
         if kind == "stop":
             self._finish("ABORTED", error=message.get("error"), cause=message.get("cause"))
             return
+        path = self.paths.get(str(message.get("path")))
+        if path is None or path["phase"] != "task" or path["invocation"] != message.get("invocation"):
+            return  # late, duplicate or for an aborted path: at-least-once delivery
         if kind == "task_result":
-            path = self.paths.get(str(message.get("path")))
-            if path is None or path["phase"] != "task" or path["invocation"] != message.get("invocation"):
-                return  # late, duplicate or for an aborted path: at-least-once delivery
-            if "error" in message:
-                self._task_failed(path, message.get("error"), message.get("cause"))
-            else:
-                self._task_succeeded(path, message.get("output"))
+            self._task_answered(path, message)
+        elif kind == "task_submitted":
+            self._task_submitted(path, message.get("output"))
+        elif kind == "task_started":
+            self.emit(path, history.activity_started(message.get("worker")))
+            self._beat(path, message.get("at", self.now))
+        elif kind == "heartbeat":
+            self._beat(path, message.get("at", self.now))
 
     def _runnable(self, path: dict) -> bool:
         phase = path["phase"]
         if phase in ("enter", "exec", "children_done"):
             return True
         if phase in ("waiting", "retry", "task"):
-            return any(at is not None and at <= self.now for at in (path["due"], path.get("redispatch")))
+            return any(at is not None and at <= self.now for at in _timers(path))
         return False
 
     def _due_at(self) -> float | None:
         dues = [at for p in self.paths.values() if p["phase"] in ("waiting", "retry", "task")
-                for at in (p["due"], p.get("redispatch")) if at is not None]
+                for at in _timers(p) if at is not None]
         if self.snap.get("deadline") is not None:
             dues.append(self.snap["deadline"])
         return min(dues) if dues else None
@@ -189,7 +196,9 @@ class _Run:
                 elif phase == "retry" and path["due"] <= self.now:
                     path["phase"], path["due"] = "exec", None
                 elif phase == "task" and path["due"] is not None and path["due"] <= self.now:
-                    self._task_timed_out(path)
+                    self._task_timed_out(path, failures.TIMEOUT)
+                elif phase == "task" and path.get("beat_due") is not None and path["beat_due"] <= self.now:
+                    self._task_timed_out(path, failures.HEARTBEAT_TIMEOUT)
                 elif phase == "task" and path.get("redispatch") and path["redispatch"] <= self.now:
                     self._dispatch(path)
                     return
@@ -268,11 +277,21 @@ class _Run:
 
     def _exec_task(self, path: dict, state: dict, scope: Scope) -> None:
         effective = dataflow.effective_input(state, path["input"], scope)
-        payload = dataflow.parameters(state, effective, scope)
         resource = describe_resource(state["Resource"], self.env.region, self.env.account)
+        path["invocation"] += 1
+        if resource.kind == "activity" or resource.pattern:
+            # the token exists before Parameters are rendered: they hand out $$.Task.Token
+            path["token"] = self._new_token(path)
+            scope = self.scope(path)
+        payload = dataflow.parameters(state, effective, scope)
         timeout = _seconds_field(state, "TimeoutSeconds", effective, scope)
         heartbeat = _seconds_field(state, "HeartbeatSeconds", effective, scope)
-        path["invocation"] += 1
+        path.update(phase="task", due=self.now + timeout if timeout else None, heartbeat=heartbeat,
+                    submitted=False)
+        if resource.kind == "activity":
+            self.emit(path, history.activity_scheduled(resource.arn, payload, timeout, heartbeat))
+            self._open_token(path, resource, payload, timeout, heartbeat)
+            return  # a worker takes it with GetActivityTask; no command
         if resource.legacy_lambda:
             self.emit(path, history.lambda_scheduled(resource.arn, payload, timeout))
             self.emit(path, history.bare("LambdaFunctionStarted"))
@@ -280,8 +299,9 @@ class _Run:
             self.emit(path, history.task_scheduled(resource.service, resource.action, self.env.region,
                                                    payload, timeout, heartbeat))
             self.emit(path, history.task_started(resource.service, resource.action))
-        path["phase"] = "task"
-        path["due"] = self.now + timeout if timeout else None
+        if path.get("token"):
+            self._open_token(path, resource, payload, timeout, heartbeat)
+            self._beat(path, self.now)
         path["command"] = {
             "kind": "invoke", "path": path["id"], "invocation": path["invocation"],
             "resource": state["Resource"], "payload": payload, "timeout": timeout,
@@ -294,12 +314,72 @@ class _Run:
         path["redispatch"] = self.now + self.env.task_redispatch_seconds
         self.step.commands.append(path["command"])
 
+    # ---- task tokens (activities, .waitForTaskToken, .sync)
+    def _new_token(self, path: dict) -> str:
+        if self.env.new_token is not None:
+            return self.env.new_token()
+        execution = self.snap["context"]["Execution"].get("Name", "")
+        return f"{execution}-{path['id']}-{path['invocation']}"  # tests without an Env source
+
+    def _open_token(self, path: dict, resource: Any, payload: Any, timeout: int | None,
+                    heartbeat: int | None) -> None:
+        self.step.token_changes.append({
+            "op": "open", "token": path["token"], "path": path["id"],
+            "invocation": path["invocation"], "state": path["state"], "resource": resource.arn,
+            "activity_arn": resource.arn if resource.kind == "activity" else None,
+            "input": history.to_json(payload), "timeout_at": path["due"],
+            "heartbeat_seconds": heartbeat})
+
+    def _close_token(self, path: dict, status: str = "CLOSED") -> None:
+        token = path.pop("token", None)
+        if token is not None:
+            self.step.token_changes.append({"op": "close", "token": token, "status": status})
+
+    def _beat(self, path: dict, at: float) -> None:
+        """Start or restart the heartbeat clock of a waiting task."""
+        if path.get("heartbeat"):
+            path["beat_due"] = at + path["heartbeat"]
+
+    def _task_submitted(self, path: dict, output: Any) -> None:
+        """A callback or .sync task was handed to its service; now it waits for the answer."""
+        if path.get("submitted"):
+            return
+        path["submitted"] = True
+        path.pop("command", None)
+        path.pop("redispatch", None)  # the submission is done: never send it again
+        if isinstance(output, dict) and isinstance(output.get("ExecutionArn"), str):
+            path["child"] = output["ExecutionArn"]  # stopped with this execution
+        resource = describe_resource(self._state(path)["Resource"], self.env.region, self.env.account)
+        self.emit(path, history.task_submitted(resource.service, resource.action, output))
+        early = path.pop("early", None)
+        if early is not None:
+            self._task_answered(path, early)
+
+    def _task_answered(self, path: dict, message: dict) -> None:
+        waits_for_submission = "command" in path and path.get("token") and not path.get("submitted")
+        if waits_for_submission and "error" not in message and not message.get("direct"):
+            path["early"] = message  # the token came back before the service call returned
+            return
+        if "error" in message:
+            self._task_failed(path, message.get("error"), message.get("cause"))
+        else:
+            self._task_succeeded(path, message.get("output"))
+
+    # ---- the end of a task
+    def _task_events(self, path: dict) -> tuple[str, Any]:
+        """The family of end events of the path's task: lambda, activity or task."""
+        resource = describe_resource(self._state(path)["Resource"], self.env.region, self.env.account)
+        family = "lambda" if resource.legacy_lambda else "activity" if resource.kind == "activity" else "task"
+        return family, resource
+
     def _task_succeeded(self, path: dict, output: Any) -> None:
-        _task_over(path)
+        family, resource = self._task_events(path)
+        self._task_over(path)
         state = self._state(path)
-        resource = describe_resource(state["Resource"], self.env.region, self.env.account)
-        if resource.legacy_lambda:
+        if family == "lambda":
             self.emit(path, history.lambda_succeeded(output))
+        elif family == "activity":
+            self.emit(path, history.activity_succeeded(output))
         else:
             self.emit(path, history.task_succeeded(resource.service, resource.action, output))
         try:
@@ -311,21 +391,28 @@ class _Run:
 
     def _task_failed(self, path: dict, error: str | None, cause: str | None,
                      timed_out: bool = False) -> None:
-        _task_over(path)
-        state = self._state(path)
-        resource = describe_resource(state["Resource"], self.env.region, self.env.account)
-        if resource.legacy_lambda:
-            kind = "LambdaFunctionTimedOut" if timed_out else "LambdaFunctionFailed"
-            self.emit(path, history.lambda_ended(kind, error, cause))
+        family, resource = self._task_events(path)
+        self._task_over(path, "TIMED_OUT" if timed_out else "CLOSED")
+        outcome = "TimedOut" if timed_out else "Failed"
+        if family == "lambda":
+            self.emit(path, history.lambda_ended(f"LambdaFunction{outcome}", error, cause))
+        elif family == "activity":
+            self.emit(path, history.activity_ended(f"Activity{outcome}", error, cause))
         else:
-            kind = "TaskTimedOut" if timed_out else "TaskFailed"
-            self.emit(path, history.task_ended(kind, resource.service, resource.action, error, cause))
+            self.emit(path, history.task_ended(f"Task{outcome}", resource.service, resource.action,
+                                               error, cause))
         # a timed-out task's error output still carries a (empty) Cause, as AWS's does
         self._state_failed(path, error or failures.TASK_FAILED, "" if timed_out and cause is None else cause)
 
-    def _task_timed_out(self, path: dict) -> None:
+    def _task_timed_out(self, path: dict, error: str) -> None:
         path["invocation"] += 1  # a result arriving later is stale
-        self._task_failed(path, failures.TIMEOUT, None, timed_out=True)
+        self._task_failed(path, error, None, timed_out=True)
+
+    def _task_over(self, path: dict, token_status: str = "CLOSED") -> None:
+        self._close_token(path, token_status)
+        for key in ("command", "redispatch", "beat_due", "heartbeat", "submitted", "early", "child"):
+            path.pop(key, None)
+        path["due"] = None
 
     # ---- Map and Parallel
     def _exec_parallel(self, path: dict, state: dict, scope: Scope) -> None:
@@ -462,6 +549,7 @@ class _Run:
         for kid in path.get("kids", {}).get("children", []):
             if kid in self.paths:
                 self._drop(self.paths[kid])
+        self._abandon_task(path)
         self.paths.pop(path["id"], None)
         parent = self.paths.get(path["parent"]) if path["parent"] else None
         if parent is not None and path["id"] in parent["kids"]["children"]:
@@ -544,6 +632,8 @@ class _Run:
     def _finish(self, status: str, output: Any = None, error: str | None = None,
                 cause: str | None = None) -> None:
         root = self.paths.get("0")
+        for path in self.paths.values():
+            self._abandon_task(path)  # the store closes every token of a finished execution
         if status == "SUCCEEDED":
             self.emit(root, history.execution_succeeded(output))
         else:
@@ -555,6 +645,16 @@ class _Run:
         self.step.error, self.step.cause = error, cause
         self.step.due_at = None
 
+    def _abandon_task(self, path: dict) -> None:
+        """A task cut short by a failure elsewhere: its token dies, its child execution stops."""
+        if path["phase"] != "task":
+            return
+        self._close_token(path)
+        if path.get("child"):
+            self.step.commands.append({"kind": "stop_execution", "arn": path["child"],
+                                       "error": "States.Aborted",
+                                       "cause": "The parent execution stopped."})
+
     def _check_size(self, value: Any, who: str) -> None:
         """States.DataLimitExceeded when ``value`` is over AWS's 256 KiB payload limit."""
         size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
@@ -565,10 +665,9 @@ class _Run:
 
 
 # --- pure helpers ----------------------------------------------------------------------------
-def _task_over(path: dict) -> None:
-    path.pop("command", None)
-    path.pop("redispatch", None)
-    path["due"] = None
+def _timers(path: dict) -> tuple:
+    """Every time at which a waiting path needs attention."""
+    return (path["due"], path.get("redispatch"), path.get("beat_due"))
 
 
 def _state_error(scope: Scope, message: str) -> str:

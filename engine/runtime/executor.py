@@ -17,13 +17,13 @@ import socket
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 from engine.asl import interpreter
 from engine.asl.model import Machine
 from engine.clock import Clock
 from engine.errors import ConflictError
-from engine.runtime import invoker
+from engine.runtime import invoker, nested
 from engine.settings import Settings
 from engine.store import Store
 
@@ -40,10 +40,21 @@ def final_columns(step: interpreter.Step, now: float) -> dict:
             "error": step.error, "cause": step.cause}
 
 
+class Services(Protocol):
+    """What commands other than handler calls need from the engine around the executor."""
+
+    def start_child(self, command: dict, parent_arn: str) -> list[dict]: ...
+    def child_finished(self, snapshot: dict, columns: dict) -> list[tuple[str, dict]]: ...
+    def stop_child(self, arn: str, error: str | None, cause: str | None) -> None: ...
+    def tokens_opened(self) -> None: ...
+
+
 class Executor:
     def __init__(self, store: Store, settings: Settings, clock: Clock,
-                 model_for: Callable[[str], Machine], env: interpreter.Env):
+                 model_for: Callable[[str], Machine], env: interpreter.Env,
+                 services: Services | None = None):
         self.store = store
+        self.services = services
         self.settings = settings
         self.clock = clock
         self.model_for = model_for
@@ -123,13 +134,17 @@ class Executor:
         now = self.clock.now()
         step = interpreter.advance(self.model_for(arn), item["snapshot"],
                                    [message["body"] for message in item["inbox"]], now, self.env)
+        columns = final_columns(step, now) if step.finished else None
+        posts = []
+        if columns is not None and step.snapshot.get("parent") and self.services is not None:
+            posts = self.services.child_finished(step.snapshot, columns)
         try:
             self.store.commit(
                 arn, item["version"], owner, snapshot=step.snapshot, due_at=step.due_at,
                 events=step.events,  # already history_events rows
-                execution=final_columns(step, now) if step.finished else None,
+                execution=columns,
                 consumed_inbox=[message["id"] for message in item["inbox"]],
-                finished=step.finished)
+                finished=step.finished, token_changes=step.token_changes, now=now, posts=posts)
         except ConflictError:
             logger.info("lost the lease on %s; another worker goes on", arn)
             return
@@ -139,24 +154,43 @@ class Executor:
             with self._finished:
                 self._finished.notify_all()
         self.dispatch(arn, step.commands, inline)
+        if step.token_changes and self.services is not None:
+            self.services.tokens_opened()
 
     # ---- commands
     def dispatch(self, arn: str, commands: list[dict], inline: bool = False) -> None:
         for command in commands:
+            if command["kind"] == "stop_execution":
+                self._submit(self._stop_child, command, inline)
+                continue
             key = (arn, command["path"], command["invocation"])
             with self._inflight_lock:
                 if key in self._inflight:
                     continue  # still running here: a re-dispatch is for lost answers only
                 self._inflight.add(key)
-            if inline or self._pool is None:
-                self._carry_out(arn, command, key)
-            else:
-                self._pool.submit(self._carry_out, arn, command, key)
+            self._submit(self._carry_out, (arn, command, key), inline)
+
+    def _submit(self, function: Callable, args: Any, inline: bool) -> None:
+        args = args if isinstance(args, tuple) else (args,)
+        if inline or self._pool is None:
+            function(*args)
+        else:
+            self._pool.submit(function, *args)
+
+    def _stop_child(self, command: dict) -> None:
+        try:
+            self.services.stop_child(command["arn"], command.get("error"), command.get("cause"))
+        except Exception:  # noqa: BLE001 - a child already gone needs no stopping
+            logger.exception("could not stop child execution %s", command["arn"])
 
     def _carry_out(self, arn: str, command: dict, key: tuple) -> None:
         try:
-            reply = invoker.invoke(command, arn, self.env.region, self.env.account)
-            self.store.post(arn, reply, self.clock.now())
+            if self.services is not None and nested.is_start_execution(command["resource"]):
+                replies = self.services.start_child(command, arn)
+            else:
+                replies = [invoker.invoke(command, arn, self.env.region, self.env.account)]
+            for reply in replies:
+                self.store.post(arn, reply, self.clock.now())
         except Exception:  # noqa: BLE001 - the answer is re-requested after the redispatch delay
             logger.exception("task %s of %s could not be carried out", command.get("state"), arn)
         finally:

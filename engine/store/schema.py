@@ -66,6 +66,8 @@ executions = sa.Table(
     sa.Column("role_arn", sa.String(), nullable=True),
     sa.Column("redrive_count", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("state_machine_name", sa.String(), nullable=True),
+    # the parent task of a nested execution: {"arn", "path", "invocation", "pattern"}
+    sa.Column("started_by", JsonText(), nullable=True),
     sa.Index(None, "state_machine_arn", "start_date"),
 )
 
@@ -96,4 +98,36 @@ inbox = sa.Table(
     sa.Column("body", JsonText(), nullable=False),
     sa.Column("created", sa.Double(), nullable=False),
     sqlite_autoincrement=True,  # a consumed message id must never name a new message
+)
+
+activities = sa.Table(
+    "activities", metadata,
+    sa.Column("arn", sa.String(), primary_key=True),
+    sa.Column("name", sa.String(), nullable=False, unique=True),
+    sa.Column("creation_date", sa.Double(), nullable=False),
+    sa.Column("tags", JsonText(), nullable=True),
+)
+
+# One row per task token handed out (activities, .waitForTaskToken and .sync tasks). Rows stay
+# after the task closes so a late or reused token gets TaskTimedOut, not "does not exist".
+task_tokens = sa.Table(
+    "task_tokens", metadata,
+    sa.Column("token", sa.String(), primary_key=True),
+    sa.Column("execution_arn", sa.String(), nullable=False, index=True),
+    sa.Column("path", sa.String(), nullable=False),
+    sa.Column("invocation", sa.Integer(), nullable=False),
+    sa.Column("state_name", sa.String(), nullable=False),
+    sa.Column("resource", sa.String(), nullable=False),
+    # the activity a worker polls for it; NULL for callbacks
+    sa.Column("activity_arn", sa.String(), nullable=True),
+    sa.Column("input", sa.Text(), nullable=True),
+    # OPEN -> STARTED (an activity worker took it) -> CLOSED | TIMED_OUT
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("created", sa.Double(), nullable=False),
+    sa.Column("started", sa.Double(), nullable=True),
+    sa.Column("worker_name", sa.String(), nullable=True),
+    sa.Column("timeout_at", sa.Double(), nullable=True),
+    sa.Column("heartbeat_seconds", sa.Integer(), nullable=True),
+    sa.Column("last_beat", sa.Double(), nullable=True),
+    sa.Index(None, "activity_arn", "status", "created"),
 )

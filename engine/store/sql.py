@@ -20,7 +20,7 @@ from typing import Any, Iterator, Sequence
 import sqlalchemy as sa
 
 from engine.errors import ConflictError, StoreError
-from engine.store import catalog, dialects, executions, migrate, workitems
+from engine.store import catalog, dialects, executions, migrate, tokens, workitems
 from engine.store.schema import metadata
 
 
@@ -114,11 +114,13 @@ class Store:
     # -- executions --------------------------------------------------------------------------
 
     def insert_execution(self, row: dict, snapshot: dict | None, due_at: float | None,
-                         events: list[dict]) -> None:
+                         events: list[dict], token_changes: Sequence[dict] = ()) -> None:
         """Record a new execution, its first events and (when ``snapshot``) its work item."""
         message = (f"Execution {row.get('arn')} already exists: start it under another name")
         with self._txn(write=True, conflict=message) as conn:
             executions.insert_execution_txn(conn, row, snapshot, due_at, events)
+            tokens.apply_token_changes_txn(conn, row["arn"], list(token_changes),
+                                           row["start_date"])
 
     def get_execution(self, arn: str) -> dict | None:
         with self._txn() as conn:
@@ -149,15 +151,28 @@ class Store:
 
     def commit(self, execution_arn: str, version: int, owner: str, *, snapshot: dict,
                due_at: float | None, events: list[dict], execution: dict | None = None,
-               consumed_inbox: Sequence[int] = (), finished: bool = False) -> int:
-        """Record one step; ConflictError (and nothing changed) when the item moved on."""
+               consumed_inbox: Sequence[int] = (), finished: bool = False,
+               token_changes: Sequence[dict] = (), now: float = 0.0,
+               posts: Sequence[tuple[str, dict]] = ()) -> int:
+        """Record one step; ConflictError (and nothing changed) when the item moved on.
+
+        In the same transaction: the task tokens the step opened or gave up (every token of
+        the execution when it ``finished``), and ``posts``, messages for other executions
+        (a child's result for its parent).
+        """
         message = (f"History of {execution_arn} already has one of the event ids "
                    f"{[event['id'] for event in events]}: this step was recorded by another worker")
         with self._txn(write=True, conflict=message) as conn:
-            return workitems.commit_txn(
+            version = workitems.commit_txn(
                 conn, execution_arn, version, owner, snapshot=snapshot, due_at=due_at,
                 events=events, execution=execution, consumed_inbox=list(consumed_inbox),
                 finished=finished)
+            tokens.apply_token_changes_txn(conn, execution_arn, list(token_changes), now)
+            if finished:
+                tokens.close_execution_tokens_txn(conn, execution_arn)
+            for target, body in posts:
+                workitems.post_txn(conn, target, body, now)
+            return version
 
     def release(self, execution_arn: str, owner: str) -> bool:
         """Drop ``owner``'s lease; False when ``owner`` no longer holds it."""
@@ -173,3 +188,40 @@ class Store:
         """When a claim could next return something (for a worker's sleep); None if idle."""
         with self._txn() as conn:
             return workitems.next_due_txn(conn)
+
+    # -- activities and task tokens ------------------------------------------------------------
+
+    def insert_activity(self, row: dict) -> None:
+        message = f"Activity {row.get('name')!r} already exists"
+        with self._txn(write=True, conflict=message) as conn:
+            tokens.insert_activity_txn(conn, row)
+
+    def get_activity(self, arn: str) -> dict | None:
+        with self._txn() as conn:
+            return tokens.get_activity_txn(conn, arn)
+
+    def delete_activity(self, arn: str) -> None:
+        with self._txn(write=True) as conn:
+            tokens.delete_activity_txn(conn, arn)
+
+    def list_activities(self, limit: int, after: str | None = None) -> tuple[list[dict], str | None]:
+        with self._txn() as conn:
+            return tokens.list_activities_txn(conn, limit, after)
+
+    def take_activity_task(self, activity_arn: str, worker: str | None, now: float) -> dict | None:
+        """The oldest task waiting on the activity, now started by ``worker``; None if none."""
+        with self._txn(write=True) as conn:
+            return tokens.take_activity_task_txn(conn, activity_arn, worker, now)
+
+    def answer_token(self, token: str, body: dict, now: float, final: bool) -> tokens.Answer:
+        """Queue an answer (success, failure, heartbeat) to a task token for its execution."""
+        with self._txn(write=True) as conn:
+            return tokens.answer_token_txn(conn, token, body, now, final)
+
+    def list_tokens(self, *, execution_arn: str | None = None, state_name: str | None = None,
+                    activity_arn: str | None = None, older_than: float | None = None,
+                    limit: int = 100, after: str | None = None) -> tuple[list[dict], str | None]:
+        with self._txn() as conn:
+            return tokens.list_tokens_txn(conn, execution_arn=execution_arn, state_name=state_name,
+                                          activity_arn=activity_arn, older_than=older_than,
+                                          limit=limit, after=after)
