@@ -45,6 +45,8 @@ def invoke(command: dict, execution_arn: str, region: str, account: str) -> dict
     reply = {"kind": "task_result", "path": command["path"], "invocation": command["invocation"]}
     try:
         reply["output"] = _call(command, execution_arn, region, account)
+        if describe_resource(command["resource"], region, account).pattern:
+            reply["kind"] = "task_submitted"  # the answer comes later, to the task token
     except TaskError as failure:
         reply["error"], reply["cause"] = failure.error, failure.cause
     return reply
@@ -68,9 +70,15 @@ def _call(command: dict, execution_arn: str, region: str, account: str) -> Any:
         result = _run_handler(name, _invoke_event(payload.get("Payload")), command, execution_arn,
                               f"arn:aws:lambda:{region}:{account}:function:{name}", compact_errors=True)
         return _invoke_response(result)
+    # any other integration (sqs:sendMessage, sns:publish, ...) is served by a handler
+    # registered under "service:action", e.g. @task("sqs:sendMessage")
+    integration = f"{resource.service}:{resource.action.removesuffix(resource.pattern)}"
+    if resource.kind == "integration" and handlers.lookup(integration) is not None:
+        return _run_handler(integration, payload, command, execution_arn, command["resource"])
     raise TaskError("States.Runtime",
                     f"The resource '{command['resource']}' is not supported by this engine; "
-                    f"register a Python handler and call it as arn:aws:lambda:{region}:{account}:function:NAME")
+                    f"register a Python handler with @task(\"{integration}\") to serve it, or call "
+                    f"one as arn:aws:lambda:{region}:{account}:function:NAME")
 
 
 def _invoke_event(payload: Any) -> Any:
