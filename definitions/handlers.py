@@ -6,6 +6,7 @@ Load them with ``--handlers definitions/handlers.py``; each ``@task`` name is al
 from __future__ import annotations
 
 import hashlib
+import sys
 
 from engine import task
 
@@ -58,6 +59,32 @@ def send_reminder(event, context):
 @task("route-ticket")
 def route_ticket(event, context):
     return {"queue": event["queue"], "ticket": event["ticket"]["id"]}
+
+
+@task("hold-budget")
+def hold_budget(event, context):
+    return {"holdId": _digest(event["expense"]["id"], "hold"), "amount": event["expense"]["amount"]}
+
+
+@task("request-approval")
+def request_approval(event, context):
+    # A real system would e-mail a link or post to a chat; the person's answer comes back
+    # through SendTaskSuccess / SendTaskFailure with this token (see `stepstone tokens`).
+    expense = event["expense"]
+    print(f"approval needed from {event['approver']} for {expense['id']} ({expense['amount']}): "
+          f"stepstone send-task-success {event['taskToken']} --output '{{\"approvedBy\": \"...\"}}'",
+          file=sys.stderr)
+    return {"notified": event["approver"]}
+
+
+@task("book-expense")
+def book_expense(event, context):
+    return {"booked": event["expense"]["id"], "holdId": event["holdId"], "approvedBy": event["approvedBy"]}
+
+
+@task("release-hold")
+def release_hold(event, context):
+    return {"released": event["holdId"]}
 
 
 def _digest(*parts: str) -> str:

@@ -197,6 +197,44 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_tokens(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        rows = _all_pages(lambda **kw: engine.list_waiting_tasks(
+            execution_arn=args.execution, state_name=args.state, activity_arn=args.activity,
+            older_than_seconds=args.older_than, **kw), "tasks")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for row in rows:
+        row["age"] = display.duration(row["ageSeconds"])
+        row["execution"] = row["executionArn"].rsplit(":", 2)[-2] + ":" + row["executionArn"].rsplit(":", 1)[-1]
+        row["payload"] = display.clip(row["input"] or "", 60)
+    print(display.table(rows, [("execution", "EXECUTION"), ("stateName", "STATE"), ("age", "AGE"),
+                               ("deadline", "DEADLINE"), ("taskToken", "TOKEN"), ("payload", "INPUT")]))
+    return EXIT_OK
+
+
+def cmd_send_task_success(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        engine.send_task_success(args.token, _input_text(args.output, "--output"))
+    print("sent")
+    return EXIT_OK
+
+
+def cmd_send_task_failure(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        engine.send_task_failure(args.token, error=args.error, cause=args.cause)
+    print("sent")
+    return EXIT_OK
+
+
+def cmd_send_task_heartbeat(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        engine.send_task_heartbeat(args.token)
+    print("sent")
+    return EXIT_OK
+
+
 # --- helpers ---------------------------------------------------------------------------------------
 def _engine(args: argparse.Namespace, db_default: str | None = None, **settings: Any):
     from engine.service import Engine
@@ -206,7 +244,7 @@ def _engine(args: argparse.Namespace, db_default: str | None = None, **settings:
     return Engine(settings=env.with_flags(**flags))
 
 
-def _input_text(value: str | None) -> str:
+def _input_text(value: str | None, flag: str = "--input") -> str:
     if value is None:
         return "{}"
     if value.startswith("@"):
@@ -214,7 +252,7 @@ def _input_text(value: str | None) -> str:
     try:
         json.loads(value)
     except ValueError as error:
-        raise ValueError(f"--input is not JSON: {error}") from None
+        raise ValueError(f"{flag} is not JSON: {error}") from None
     return value
 
 
@@ -320,4 +358,20 @@ def _parser() -> argparse.ArgumentParser:
     stop.add_argument("execution", metavar="EXECUTION_ARN")
     stop.add_argument("--error")
     stop.add_argument("--cause")
+
+    tokens = command("tokens", cmd_tokens, "list the tasks waiting for an answer (people, activity "
+                     "workers, callbacks), oldest first", json_flag=True)
+    tokens.add_argument("--execution", metavar="EXECUTION_ARN")
+    tokens.add_argument("--state", metavar="STATE_NAME")
+    tokens.add_argument("--activity", metavar="ACTIVITY_ARN")
+    tokens.add_argument("--older-than", type=float, metavar="SECONDS", help="waiting at least this long")
+    success = command("send-task-success", cmd_send_task_success, "answer a task token with its output")
+    success.add_argument("token", metavar="TASK_TOKEN")
+    success.add_argument("--output", default="{}", help="output JSON, or @FILE (default {})")
+    failure = command("send-task-failure", cmd_send_task_failure, "fail the task of a task token")
+    failure.add_argument("token", metavar="TASK_TOKEN")
+    failure.add_argument("--error")
+    failure.add_argument("--cause")
+    beat = command("send-task-heartbeat", cmd_send_task_heartbeat, "tell a waiting task its worker is alive")
+    beat.add_argument("token", metavar="TASK_TOKEN")
     return parser

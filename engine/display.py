@@ -23,6 +23,22 @@ def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
                      for line in cells)
 
 
+def duration(seconds: float) -> str:
+    """``42s``, ``5m02s``, ``3h04m``, ``2d03h``: an age at a glance."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def _text(value: Any) -> str:
     if value is None:
         return "-"

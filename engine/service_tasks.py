@@ -83,7 +83,8 @@ class TaskOperations:
         self._activity(activity_arn)
         if worker_name is not None and len(worker_name) > 80:
             raise errors.ValidationException("workerName must be at most 80 characters")
-        limit = MAX_POLL_SECONDS if wait_seconds is None else min(wait_seconds, MAX_POLL_SECONDS)
+        limit = min(self.settings.activity_poll_seconds if wait_seconds is None else wait_seconds,
+                    MAX_POLL_SECONDS)
         deadline = self.clock.now() + limit
         while True:
             row = self.store.take_activity_task(activity_arn, worker_name, self.clock.now())

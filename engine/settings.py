@@ -22,6 +22,7 @@ class Settings:
     task_redispatch_seconds: float = 300.0  # re-invoke a task whose result never came (crash)
     poll_seconds: float = 0.5  # how often an idle worker looks for work from other processes
     skip_waits: bool = False
+    activity_poll_seconds: float = 60.0  # GetActivityTask's long poll (AWS: 60 s)
 
     def with_flags(self, **flags) -> "Settings":
         """Override with the flags that were given (None means "not given")."""
@@ -43,4 +44,5 @@ def from_environment(environ: dict | None = None) -> Settings:
         lease_seconds=float(env.get("STEPSTONE_LEASE_SECONDS", "30")),
         task_redispatch_seconds=float(env.get("STEPSTONE_TASK_REDISPATCH_SECONDS", "300")),
         poll_seconds=float(env.get("STEPSTONE_POLL_SECONDS", "0.5")),
+        activity_poll_seconds=float(env.get("STEPSTONE_ACTIVITY_POLL_SECONDS", "60")),
     )

@@ -9,7 +9,8 @@ from support import Server, client
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     db = tmp_path_factory.mktemp("serve") / "stepstone.db"
-    running = Server(f"sqlite:///{db}").start()
+    # a short GetActivityTask long poll keeps the "nothing came" tests quick
+    running = Server(f"sqlite:///{db}", {"STEPSTONE_ACTIVITY_POLL_SECONDS": "1"}).start()
     yield running
     running.stop()
 
