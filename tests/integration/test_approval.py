@@ -99,3 +99,18 @@ def test_silence_escalates_to_the_director(sfn):
     described = wait_done(sfn, execution)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"])["approvedBy"] == "director"
+
+
+def test_activity_worker_example_answers_a_review(sfn, server):
+    definition = (DEFINITIONS / "activity-review.yaml").read_text()
+    sfn.create_activity(name="document-review")
+    arn = sfn.create_state_machine(name="activity-review", definition=definition,
+                                   roleArn=ROLE)["stateMachineArn"]
+    document = json.loads((DEFINITIONS / "activity-review.input.json").read_text())
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(document))["executionArn"]
+    worker = subprocess.run([sys.executable, str(DEFINITIONS / "activity_worker.py"), "--endpoint",
+                             server.endpoint, "--once"], capture_output=True, text=True, timeout=60)
+    assert worker.returncode == 0, worker.stderr
+    described = wait_done(sfn, execution)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"])["verdict"] == "approved"
