@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     except errors.ApiError as error:
         print(f"stepstone: {error.code}: {error.message}", file=sys.stderr)
         return EXIT_FAILED
-    except (errors.DefinitionError, FileNotFoundError, ModuleNotFoundError, ValueError) as error:
+    except (errors.DefinitionError, errors.MockConfigError, FileNotFoundError, ModuleNotFoundError,
+            ValueError) as error:
         print(f"stepstone: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -54,9 +55,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return EXIT_USAGE
     text_input = _input_text(args.input)
-    engine = _engine(args, db_default=MEMORY_DB, skip_waits=args.skip_waits)
+    name = _machine_name(Path(args.file).stem)
+    mocks = _mocks(args.mock_config, args.test_case, name, loaded.document)
+    engine = _engine(args, db_default=MEMORY_DB, mocks=mocks, skip_waits=args.skip_waits)
     with engine:
-        name = _machine_name(Path(args.file).stem)
         machine_arn = _ensure_state_machine(engine, name, json.dumps(loaded.document), args.type)
         started = engine.start_execution(machine_arn, name=args.name, input=text_input)
         described = _follow(engine, started["executionArn"], progress=sys.stderr.isatty() or args.progress)
@@ -236,12 +238,22 @@ def cmd_send_task_heartbeat(args: argparse.Namespace) -> int:
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def _engine(args: argparse.Namespace, db_default: str | None = None, **settings: Any):
+def _engine(args: argparse.Namespace, db_default: str | None = None, mocks=None, **settings: Any):
     from engine.service import Engine
     env = from_environment()
     url = getattr(args, "db", None) or db_default or env.db_url
     flags = {"db_url": url, "handlers": tuple(getattr(args, "handlers", None) or ()), **settings}
-    return Engine(settings=env.with_flags(**flags))
+    return Engine(settings=env.with_flags(**flags), mocks=mocks)
+
+
+def _mocks(mock_config: str | None, test_case: str | None, machine: str, definition: dict):
+    """The --mock-config test case as a mocks.Session, or None; both flags or neither."""
+    if mock_config is None and test_case is None:
+        return None
+    if mock_config is None or test_case is None:
+        raise ValueError("--mock-config FILE and --test-case NAME go together")
+    from engine.runtime import mocks
+    return mocks.from_file(mock_config, machine, test_case, definition)
 
 
 def _input_text(value: str | None, flag: str = "--input") -> str:
@@ -319,6 +331,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--skip-waits", action="store_true",
                      help="virtual time: Wait states and retry back-offs take no time")
     run.add_argument("--progress", action="store_true", help="print history events even when stderr is not a terminal")
+    run.add_argument("--mock-config", metavar="FILE",
+                     help="AWS Step Functions Local mock configuration (JSON or YAML); needs --test-case")
+    run.add_argument("--test-case", metavar="NAME",
+                     help="the test case of this state machine (the file's name) in --mock-config")
 
     check = command("validate", cmd_validate, "validate definitions; print FILE:LINE: PATH: MESSAGE per problem",
                     db=False)

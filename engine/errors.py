@@ -8,6 +8,7 @@ object and the remedy::
 
     StepstoneError
     +-- DefinitionError             a definition that cannot be loaded or is invalid
+    +-- MockConfigError             a mock configuration (``--mock-config``) that cannot be used
     +-- ApiError                    AWS-shaped errors: ``code`` and ``status``
     |   +-- InvalidDefinition, InvalidArn, InvalidName, InvalidExecutionInput,
     |   |   InvalidToken, InvalidOutput, ValidationException, ...
@@ -30,6 +31,20 @@ class DefinitionError(StepstoneError):
     def __init__(self, message: str, diagnostics: list | None = None):
         super().__init__(message)
         self.diagnostics = diagnostics or []
+
+
+class MockConfigError(StepstoneError):
+    """A mock configuration file that cannot be used: ``FILE:LINE: <json-path>: <problem>``.
+
+    ``path`` is the JSON path of the offending value in the file, ``parts`` the same as keys.
+    """
+
+    def __init__(self, problem: str, *, file: str | None = None, line: int | None = None,
+                 path: str | None = None, parts: tuple = ()):
+        self.problem, self.file, self.line, self.path, self.parts = problem, file, line, path, parts
+        where = "".join([file or "", f":{line}" if file and line else "", ": " if file else "",
+                         f"{path}: " if path else ""])
+        super().__init__(where + problem)
 
 
 class StoreError(StepstoneError):

@@ -39,7 +39,7 @@ class Engine(TaskOperations):
     """A Stepstone engine over one database (``sqlite://`` for a throw-away in-memory one)."""
 
     def __init__(self, db_url: str | None = None, *, settings: Settings | None = None,
-                 clock: Clock | None = None, upgrade: bool = True):
+                 clock: Clock | None = None, upgrade: bool = True, mocks=None):
         self.settings = (settings or from_environment()).with_flags(db_url=db_url)
         self.clock = clock or Clock()
         self.store = Store(self.settings.db_url)
@@ -57,8 +57,9 @@ class Engine(TaskOperations):
             lambda arn: self._execution(arn)["revision_id"])
         self._models_lock = threading.Lock()
         self._init_tasks()
+        # mocks: an engine.runtime.mocks.Session whose test case answers mocked Task states
         self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution,
-                                 self.env, services=Nested(self))
+                                 self.env, services=Nested(self), mocks=mocks)
 
     @classmethod
     def in_memory(cls, **settings: Any) -> "Engine":
@@ -293,8 +294,10 @@ class Engine(TaskOperations):
             now = self.clock.now()
             if now - started > SYNC_EXECUTION_LIMIT:
                 return _timed_out(step)
-            replies = [invoker.invoke(c, arn, self.env.region, self.env.account)
-                       for c in step.commands if c["kind"] == "invoke"]
+            commands = [c for c in step.commands if c["kind"] == "invoke"]
+            mocked, commands = self.executor.mocks.split(arn, commands) if self.executor.mocks \
+                else ([], commands)
+            replies = mocked + [invoker.invoke(c, arn, self.env.region, self.env.account) for c in commands]
             if not replies and step.due_at is not None and step.due_at > now:
                 threading.Event().wait(min(step.due_at - now, 1.0))
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)

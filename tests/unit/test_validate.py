@@ -595,7 +595,8 @@ _SHIPPED = sorted(
     path
     for pattern in ("*.json", "*.yaml", "*.yml")
     for path in (REPO / "definitions").glob("**/" + pattern)
-    if not path.name.endswith(".input.json")  # execution inputs live next to their definitions
+    # execution inputs and mock configurations live next to their definitions
+    if not path.name.endswith((".input.json", ".mocks.json"))
 )
 
 
