@@ -19,7 +19,7 @@ from engine import arns, errors
 from engine.asl import interpreter, model, parse, timestamps, validate
 from engine.asl.history import to_json
 from engine.clock import Clock
-from engine.runtime import handlers, invoker
+from engine.runtime import connections, handlers, invoker
 from engine.runtime.executor import Executor, final_columns
 from engine.settings import MEMORY_DB, Settings, from_environment
 from engine.store import Store
@@ -44,6 +44,7 @@ class Engine:
         if upgrade:
             self.store.upgrade()
         handlers.load(self.settings.handlers)
+        connections.config(self.settings)  # a bad STEPSTONE_CONNECTIONS file fails here, not mid-run
         self.env = interpreter.Env(region=self.settings.region, account=self.settings.account,
                                    random=random.Random(), new_uuid=lambda: str(uuid.uuid4()),
                                    skip_waits=self.settings.skip_waits,
@@ -267,7 +268,8 @@ class Engine:
             now = self.clock.now()
             if now - started > SYNC_EXECUTION_LIMIT:
                 return _timed_out(step)
-            replies = [invoker.invoke(c, arn, self.env.region, self.env.account) for c in step.commands]
+            replies = [invoker.invoke(c, arn, self.env.region, self.env.account, self.settings)
+                       for c in step.commands]
             if not replies and step.due_at is not None and step.due_at > now:
                 threading.Event().wait(min(step.due_at - now, 1.0))
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)
