@@ -242,7 +242,9 @@ def _engine(args: argparse.Namespace, db_default: str | None = None, mocks=None,
     from engine.service import Engine
     env = from_environment()
     url = getattr(args, "db", None) or db_default or env.db_url
-    flags = {"db_url": url, "handlers": tuple(getattr(args, "handlers", None) or ()), **settings}
+    flags = {"db_url": url, "handlers": tuple(getattr(args, "handlers", None) or ()),
+             "http_allow": tuple(getattr(args, "http_allow", None) or ()),
+             "connections": getattr(args, "connections", None), **settings}
     return Engine(settings=env.with_flags(**flags), mocks=mocks)
 
 
@@ -318,6 +320,9 @@ def _parser() -> argparse.ArgumentParser:
         if handlers:
             sub.add_argument("--handlers", action="append", metavar="MODULE",
                              help="import MODULE (dotted name or .py file) to register @task handlers; repeatable")
+            sub.add_argument("--http-allow", action="append", metavar="HOST[:PORT]",
+                             help="a host (pattern) the HTTP Task may call; repeatable")
+            sub.add_argument("--connections", metavar="FILE", help="EventBridge connections file (JSON/YAML)")
         if json_flag:
             sub.add_argument("--json", action="store_true", help="machine-readable JSON output")
         return sub

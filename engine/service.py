@@ -21,7 +21,7 @@ from engine.paging import page_size
 from engine.asl import interpreter, model, parse, timestamps, validate
 from engine.asl.history import to_json
 from engine.clock import Clock
-from engine.runtime import handlers, invoker
+from engine.runtime import connections, handlers, invoker
 from engine.runtime.executor import Executor, final_columns
 from engine.runtime.nested import Nested
 from engine.service_tasks import TaskOperations
@@ -46,6 +46,7 @@ class Engine(TaskOperations):
         if upgrade:
             self.store.upgrade()
         handlers.load(self.settings.handlers)
+        connections.config(self.settings)  # a bad STEPSTONE_CONNECTIONS file fails here, not mid-run
         self.env = interpreter.Env(region=self.settings.region, account=self.settings.account,
                                    random=random.Random(), new_uuid=lambda: str(uuid.uuid4()),
                                    new_token=lambda: secrets.token_urlsafe(32),
@@ -297,7 +298,7 @@ class Engine(TaskOperations):
             commands = [c for c in step.commands if c["kind"] == "invoke"]
             mocked, commands = self.executor.mocks.split(arn, commands) if self.executor.mocks \
                 else ([], commands)
-            replies = mocked + [invoker.invoke(c, arn, self.env.region, self.env.account) for c in commands]
+            replies = mocked + [invoker.invoke(c, arn, self.env.region, self.env.account, self.settings) for c in commands]
             if not replies and step.due_at is not None and step.due_at > now:
                 threading.Event().wait(min(step.due_at - now, 1.0))
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)

@@ -23,12 +23,15 @@ class Settings:
     poll_seconds: float = 0.5  # how often an idle worker looks for work from other processes
     skip_waits: bool = False
     activity_poll_seconds: float = 60.0  # GetActivityTask's long poll (AWS: 60 s)
+    http_allow: tuple[str, ...] = ()  # host[:port] patterns the HTTP Task may call; none by default
+    connections: str | None = None  # JSON/YAML file of EventBridge connections for the HTTP Task
 
     def with_flags(self, **flags) -> "Settings":
         """Override with the flags that were given (None means "not given")."""
         given = {key: value for key, value in flags.items() if value is not None}
-        if "handlers" in given:
-            given["handlers"] = tuple(self.handlers) + tuple(given["handlers"])
+        for key in ("handlers", "http_allow"):  # flags add to the environment's list
+            if key in given:
+                given[key] = tuple(getattr(self, key)) + tuple(given[key])
         return replace(self, **given)
 
 
@@ -45,4 +48,6 @@ def from_environment(environ: dict | None = None) -> Settings:
         task_redispatch_seconds=float(env.get("STEPSTONE_TASK_REDISPATCH_SECONDS", "300")),
         poll_seconds=float(env.get("STEPSTONE_POLL_SECONDS", "0.5")),
         activity_poll_seconds=float(env.get("STEPSTONE_ACTIVITY_POLL_SECONDS", "60")),
+        http_allow=tuple(h.strip() for h in env.get("STEPSTONE_HTTP_ALLOW", "").split(",") if h.strip()),
+        connections=env.get("STEPSTONE_CONNECTIONS") or None,
     )

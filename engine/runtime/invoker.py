@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.asl.tasks import describe_resource, function_name
-from engine.runtime import handlers
+from engine.runtime import connections, handlers, http_task
+from engine.settings import Settings
 
 
 @dataclass
@@ -40,14 +41,15 @@ class LambdaContext:
         return max(0, int((self.deadline - time.time()) * 1000))
 
 
-def invoke(command: dict, execution_arn: str, region: str, account: str) -> dict:
+def invoke(command: dict, execution_arn: str, region: str, account: str,
+           settings: Settings | None = None) -> dict:
     """Run one invoke command to its end and return the task_result message."""
     reply = {"kind": "task_result", "path": command["path"], "invocation": command["invocation"]}
     try:
-        reply["output"] = _call(command, execution_arn, region, account)
+        reply["output"] = _call(command, execution_arn, region, account, settings)
         if describe_resource(command["resource"], region, account).pattern:
             reply["kind"] = "task_submitted"  # the answer comes later, to the task token
-    except TaskError as failure:
+    except (TaskError, http_task.TaskFailure) as failure:
         reply["error"], reply["cause"] = failure.error, failure.cause
     return reply
 
@@ -58,9 +60,12 @@ class TaskError(Exception):
         self.error, self.cause = error, cause
 
 
-def _call(command: dict, execution_arn: str, region: str, account: str) -> Any:
+def _call(command: dict, execution_arn: str, region: str, account: str,
+          settings: Settings | None = None) -> Any:
     resource = describe_resource(command["resource"], region, account)
     payload = command["payload"]
+    if resource.service == "http" and resource.action == "invoke":
+        return http_task.invoke(payload, region, connections.config(settings))
     if resource.legacy_lambda:
         return _run_handler(resource.name, payload, command, execution_arn, resource.arn)
     if resource.service == "lambda" and resource.action in ("invoke", "invoke.waitForTaskToken"):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from local_http import start_file_server
+
 REPO = Path(__file__).resolve().parents[2]
 DEFINITIONS = REPO / "definitions"
 ALL_EXAMPLES = sorted(p for p in DEFINITIONS.iterdir() if p.suffix in (".json", ".yaml")
@@ -22,6 +24,7 @@ EXPECTED = {
     "parallel-fanout": lambda out: out["email"]["channel"] == "email" and out["sms"]["to"] == "+15550100",
     "reminder-wait": lambda out: out["reminded"] == "grace@example.com",
     "choice-router": lambda out: out == {"queue": "billing", "ticket": "T-42"},
+    "http-call": lambda out: out == {"found": True, "status": 200, "ticket": "T-42"},
 }
 
 
@@ -30,16 +33,29 @@ def stepstone(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+@pytest.fixture(scope="module")
+def file_server():
+    """What the http-call example calls: ``python -m http.server`` over definitions/ (README)."""
+    server = start_file_server(DEFINITIONS)
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
 def test_every_example_is_covered():
     assert {p.name.split(".")[0] for p in ALL_EXAMPLES} == set(EXPECTED) | INTERACTIVE
     assert len(EXAMPLES) >= 5
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
-def test_example_runs(example: Path):
+def test_example_runs(example: Path, file_server: str):
     stem = example.name.split(".")[0]
-    result = stepstone("run", str(example), "--input", f"@{DEFINITIONS / (stem + '.input.json')}",
-                       "--handlers", str(DEFINITIONS / "handlers.py"), "--skip-waits")
+    given, http = f"@{DEFINITIONS / (stem + '.input.json')}", []
+    if stem == "http-call":  # the local file server on its free port, allowed and authorised by flags
+        given = json.dumps({**json.loads((DEFINITIONS / "http-call.input.json").read_text()),
+                            "api": f"http://{file_server}"})
+        http = ["--http-allow", file_server, "--connections", str(REPO / "docs" / "connections.example.yaml")]
+    result = stepstone("run", str(example), "--input", given,
+                       "--handlers", str(DEFINITIONS / "handlers.py"), "--skip-waits", *http)
     assert result.returncode == 0, result.stderr
     assert EXPECTED[stem](json.loads(result.stdout))
 
