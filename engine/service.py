@@ -267,7 +267,8 @@ class Engine:
             now = self.clock.now()
             if now - started > SYNC_EXECUTION_LIMIT:
                 return _timed_out(step)
-            replies = [invoker.invoke(c, arn, self.env.region, self.env.account) for c in step.commands]
+            replies = [invoker.invoke(c, arn, self.env.region, self.env.account, self.clock.now)
+                       for c in step.commands]
             if not replies and step.due_at is not None and step.due_at > now:
                 threading.Event().wait(min(step.due_at - now, 1.0))
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)

@@ -140,6 +140,8 @@ class _Run:
             path = self.paths.get(str(message.get("path")))
             if path is None or path["phase"] != "task" or path["invocation"] != message.get("invocation"):
                 return  # late, duplicate or for an aborted path: at-least-once delivery
+            if path["due"] is not None and message.get("at") is not None and message["at"] >= path["due"]:
+                return  # finished after TimeoutSeconds: the timeout fires instead, as in AWS
             if "error" in message:
                 self._task_failed(path, message.get("error"), message.get("cause"))
             else:
@@ -295,16 +297,21 @@ class _Run:
         self.step.commands.append(path["command"])
 
     def _task_succeeded(self, path: dict, output: Any) -> None:
-        _task_over(path)
         state = self._state(path)
         resource = describe_resource(state["Resource"], self.env.region, self.env.account)
+        if _too_large(output):
+            # AWS records an oversized result as the task's failure (TaskFailed or
+            # LambdaFunctionFailed), naming the function ARN or the integration's service
+            who = state["Resource"] if resource.legacy_lambda else resource.service
+            self._task_failed(path, failures.DATA_LIMIT_EXCEEDED, _data_limit_cause(who))
+            return
+        _task_over(path)
         if resource.legacy_lambda:
             self.emit(path, history.lambda_succeeded(output))
         else:
             self.emit(path, history.task_succeeded(resource.service, resource.action, output))
         try:
             scope = self.scope(path)
-            self._check_size(output, state["Resource"])
             self._transition(path, dataflow.state_output(state, path["input"], output, scope))
         except Failure as failure:
             self._state_failed(path, failure.error, failure.cause)
@@ -320,8 +327,7 @@ class _Run:
         else:
             kind = "TaskTimedOut" if timed_out else "TaskFailed"
             self.emit(path, history.task_ended(kind, resource.service, resource.action, error, cause))
-        # a timed-out task's error output still carries a (empty) Cause, as AWS's does
-        self._state_failed(path, error or failures.TASK_FAILED, "" if timed_out and cause is None else cause)
+        self._state_failed(path, error or failures.TASK_FAILED, cause, by_task=True)
 
     def _task_timed_out(self, path: dict) -> None:
         path["invocation"] += 1  # a result arriving later is stale
@@ -497,16 +503,20 @@ class _Run:
         path.update(state=next_state, phase="enter", input=output, retries={})
 
     def _state_failed(self, path: dict, error: str | None, cause: str | None,
-                      gave_up: dict | None = None) -> None:
+                      gave_up: dict | None = None, by_task: bool = False) -> None:
         """Retry, Catch, or fail the path, as the state's Retry and Catch fields say.
 
         ``gave_up`` is the event recorded when no retrier applies (MapStateFailed,
         ParallelStateFailed): AWS writes it before the catch or the failure, never before a retry.
+        ``by_task``: the error is the task's own outcome, not one the interpreter raised, so the
+        wildcards match it whatever its name (AWS's States.ALL catches a task's
+        States.DataLimitExceeded), and a caught States.Timeout carries an empty Cause though its
+        TaskTimedOut and ExecutionFailed events carry none.
         """
         state = self._state(path)
         name = error or failures.TASK_FAILED
         retriers = state.get("Retry", [])
-        index = retry.find_retrier(retriers, name)
+        index = retry.find_retrier(retriers, name, by_task)
         if index is not None:
             used = path["retries"].get(str(index), 0)
             if retry.attempts_left(retriers[index], used):
@@ -518,9 +528,11 @@ class _Run:
                 return
         if gave_up is not None:
             self.emit(path, gave_up)
-        catcher = retry.find_catcher(state.get("Catch", []), name)
+        catcher = retry.find_catcher(state.get("Catch", []), name, by_task)
         if catcher is not None:
             scope = self.scope(path)
+            if by_task and name == failures.TIMEOUT and cause is None:
+                cause = ""
             error_output = {"Error": error, "Cause": cause} if cause is not None else {"Error": error}
             try:
                 output = dataflow.caught_output(catcher, path["input"], error_output, scope)
@@ -557,14 +569,20 @@ class _Run:
 
     def _check_size(self, value: Any, who: str) -> None:
         """States.DataLimitExceeded when ``value`` is over AWS's 256 KiB payload limit."""
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-        if size > MAX_PAYLOAD_BYTES:
-            raise Failure(failures.DATA_LIMIT_EXCEEDED,
-                          f"The state/task '{who}' returned a result with a size "
-                          f"exceeding the maximum number of bytes service limit.")
+        if _too_large(value):
+            raise Failure(failures.DATA_LIMIT_EXCEEDED, _data_limit_cause(who))
 
 
 # --- pure helpers ----------------------------------------------------------------------------
+def _too_large(value: Any) -> bool:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PAYLOAD_BYTES
+
+
+def _data_limit_cause(who: str) -> str:
+    return (f"The state/task '{who}' returned a result with a size "
+            f"exceeding the maximum number of bytes service limit.")
+
+
 def _task_over(path: dict) -> None:
     path.pop("command", None)
     path.pop("redispatch", None)

@@ -155,7 +155,7 @@ class Executor:
 
     def _carry_out(self, arn: str, command: dict, key: tuple) -> None:
         try:
-            reply = invoker.invoke(command, arn, self.env.region, self.env.account)
+            reply = invoker.invoke(command, arn, self.env.region, self.env.account, self.clock.now)
             self.store.post(arn, reply, self.clock.now())
         except Exception:  # noqa: BLE001 - the answer is re-requested after the redispatch delay
             logger.exception("task %s of %s could not be carried out", command.get("state"), arn)
