@@ -298,7 +298,8 @@ class Engine(TaskOperations):
             commands = [c for c in step.commands if c["kind"] == "invoke"]
             mocked, commands = self.executor.mocks.split(arn, commands) if self.executor.mocks \
                 else ([], commands)
-            replies = mocked + [invoker.invoke(c, arn, self.env.region, self.env.account, self.settings) for c in commands]
+            replies = mocked + [invoker.invoke(c, arn, self.env.region, self.env.account, self.settings,
+                                                  self.clock.now) for c in commands]
             if not replies and step.due_at is not None and step.due_at > now:
                 threading.Event().wait(min(step.due_at - now, 1.0))
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)

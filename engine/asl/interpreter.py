@@ -143,6 +143,8 @@ class _Run:
         if path is None or path["phase"] != "task" or path["invocation"] != message.get("invocation"):
             return  # late, duplicate or for an aborted path: at-least-once delivery
         if kind == "task_result":
+            if path["due"] is not None and message.get("at") is not None and message["at"] >= path["due"]:
+                return  # finished after TimeoutSeconds: the timeout fires instead, as in AWS
             self._task_answered(path, message)
         elif kind == "task_submitted":
             self._task_submitted(path, message.get("output"))
@@ -374,8 +376,14 @@ class _Run:
 
     def _task_succeeded(self, path: dict, output: Any) -> None:
         family, resource = self._task_events(path)
-        self._task_over(path)
         state = self._state(path)
+        if _too_large(output):
+            # AWS records an oversized result as the task's failure (TaskFailed or
+            # LambdaFunctionFailed), naming the function ARN or the integration's service
+            who = state["Resource"] if resource.legacy_lambda else resource.service
+            self._task_failed(path, failures.DATA_LIMIT_EXCEEDED, _data_limit_cause(who))
+            return
+        self._task_over(path)
         if family == "lambda":
             self.emit(path, history.lambda_succeeded(output))
         elif family == "activity":
@@ -384,7 +392,6 @@ class _Run:
             self.emit(path, history.task_succeeded(resource.service, resource.action, output))
         try:
             scope = self.scope(path)
-            self._check_size(output, state["Resource"])
             self._transition(path, dataflow.state_output(state, path["input"], output, scope))
         except Failure as failure:
             self._state_failed(path, failure.error, failure.cause)
@@ -401,8 +408,7 @@ class _Run:
         else:
             self.emit(path, history.task_ended(f"Task{outcome}", resource.service, resource.action,
                                                error, cause))
-        # a timed-out task's error output still carries a (empty) Cause, as AWS's does
-        self._state_failed(path, error or failures.TASK_FAILED, "" if timed_out and cause is None else cause)
+        self._state_failed(path, error or failures.TASK_FAILED, cause, by_task=True)
 
     def _task_timed_out(self, path: dict, error: str) -> None:
         path["invocation"] += 1  # a result arriving later is stale
@@ -585,16 +591,20 @@ class _Run:
         path.update(state=next_state, phase="enter", input=output, retries={})
 
     def _state_failed(self, path: dict, error: str | None, cause: str | None,
-                      gave_up: dict | None = None) -> None:
+                      gave_up: dict | None = None, by_task: bool = False) -> None:
         """Retry, Catch, or fail the path, as the state's Retry and Catch fields say.
 
         ``gave_up`` is the event recorded when no retrier applies (MapStateFailed,
         ParallelStateFailed): AWS writes it before the catch or the failure, never before a retry.
+        ``by_task``: the error is the task's own outcome, not one the interpreter raised, so the
+        wildcards match it whatever its name (AWS's States.ALL catches a task's
+        States.DataLimitExceeded), and a caught States.Timeout carries an empty Cause though its
+        TaskTimedOut and ExecutionFailed events carry none.
         """
         state = self._state(path)
         name = error or failures.TASK_FAILED
         retriers = state.get("Retry", [])
-        index = retry.find_retrier(retriers, name)
+        index = retry.find_retrier(retriers, name, by_task)
         if index is not None:
             used = path["retries"].get(str(index), 0)
             if retry.attempts_left(retriers[index], used):
@@ -606,9 +616,11 @@ class _Run:
                 return
         if gave_up is not None:
             self.emit(path, gave_up)
-        catcher = retry.find_catcher(state.get("Catch", []), name)
+        catcher = retry.find_catcher(state.get("Catch", []), name, by_task)
         if catcher is not None:
             scope = self.scope(path)
+            if by_task and name == failures.TIMEOUT and cause is None:
+                cause = ""
             error_output = {"Error": error, "Cause": cause} if cause is not None else {"Error": error}
             try:
                 output = dataflow.caught_output(catcher, path["input"], error_output, scope)
@@ -657,17 +669,23 @@ class _Run:
 
     def _check_size(self, value: Any, who: str) -> None:
         """States.DataLimitExceeded when ``value`` is over AWS's 256 KiB payload limit."""
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-        if size > MAX_PAYLOAD_BYTES:
-            raise Failure(failures.DATA_LIMIT_EXCEEDED,
-                          f"The state/task '{who}' returned a result with a size "
-                          f"exceeding the maximum number of bytes service limit.")
+        if _too_large(value):
+            raise Failure(failures.DATA_LIMIT_EXCEEDED, _data_limit_cause(who))
 
 
 # --- pure helpers ----------------------------------------------------------------------------
 def _timers(path: dict) -> tuple:
     """Every time at which a waiting path needs attention."""
     return (path["due"], path.get("redispatch"), path.get("beat_due"))
+
+
+def _too_large(value: Any) -> bool:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PAYLOAD_BYTES
+
+
+def _data_limit_cause(who: str) -> str:
+    return (f"The state/task '{who}' returned a result with a size "
+            f"exceeding the maximum number of bytes service limit.")
 
 
 def _state_error(scope: Scope, message: str) -> str:

@@ -8,11 +8,15 @@ from engine.asl import failures
 _TERMINAL = {failures.RUNTIME, failures.DATA_LIMIT_EXCEEDED}
 
 
-def matches(error_equals: list[str], error: str) -> bool:
-    """Does a retrier's or catcher's ErrorEquals match ``error``?"""
+def matches(error_equals: list[str], error: str, by_task: bool = False) -> bool:
+    """Does a retrier's or catcher's ErrorEquals match ``error``?
+
+    ``by_task``: a task reported the error. States.DataLimitExceeded for a task's oversized
+    result is then an ordinary task failure, as AWS records it; States.Runtime stays terminal.
+    """
     if error in error_equals:
         return True
-    if error in _TERMINAL:
+    if error in _TERMINAL and not (by_task and error == failures.DATA_LIMIT_EXCEEDED):
         return False
     if failures.ALL in error_equals:
         return True
@@ -20,16 +24,16 @@ def matches(error_equals: list[str], error: str) -> bool:
     return failures.TASK_FAILED in error_equals and error != failures.TIMEOUT
 
 
-def find_retrier(retriers: list[dict], error: str) -> int | None:
+def find_retrier(retriers: list[dict], error: str, by_task: bool = False) -> int | None:
     for index, retrier in enumerate(retriers):
-        if matches(retrier.get("ErrorEquals", []), error):
+        if matches(retrier.get("ErrorEquals", []), error, by_task):
             return index
     return None
 
 
-def find_catcher(catchers: list[dict], error: str) -> dict | None:
+def find_catcher(catchers: list[dict], error: str, by_task: bool = False) -> dict | None:
     for catcher in catchers:
-        if matches(catcher.get("ErrorEquals", []), error):
+        if matches(catcher.get("ErrorEquals", []), error, by_task):
             return catcher
     return None
 

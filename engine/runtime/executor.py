@@ -195,7 +195,8 @@ class Executor:
             if self.services is not None and nested.is_start_execution(command["resource"]):
                 replies = self.services.start_child(command, arn)
             else:
-                replies = [invoker.invoke(command, arn, self.env.region, self.env.account, self.settings)]
+                replies = [invoker.invoke(command, arn, self.env.region, self.env.account, self.settings,
+                                          self.clock.now)]
             for reply in replies:
                 self.store.post(arn, reply, self.clock.now())
         except Exception:  # noqa: BLE001 - the answer is re-requested after the redispatch delay

@@ -1,4 +1,6 @@
 """Handlers used only by the integration tests."""
+import time
+
 from engine import task
 
 
@@ -31,3 +33,15 @@ def flaky_twice(event, context):
 @task("async-double")
 async def async_double(event, context):
     return {"value": event["value"] * 2}
+
+
+@task("sleep-then-echo")
+def sleep_then_echo(event, context):
+    """Outlives a short TimeoutSeconds: sleeps ``event["seconds"]``, then answers too late."""
+    time.sleep(event["seconds"])
+    return event
+
+
+@task("huge-result")
+def huge_result(event, context):
+    return "a" * (257 * 1024)  # over Step Functions' 256 KiB limit on a task's result
