@@ -668,9 +668,8 @@ def _jsonata_wait_until(state: dict, value: Any, entered_at: float, scope: Scope
     if "Seconds" in state:
         seconds = dataflow.field_value(state, "Seconds", value, scope)
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
-            raise jsonata.unexpected_type(scope, state["Seconds"], "Seconds", "non-negative integer", seconds) \
-                if jsonata.is_expression(state["Seconds"]) else jsonata.query_failure(
-                    scope, f"The Seconds field must be a non-negative integer: {history.to_json(seconds)}", "Seconds")
+            # only an expression can give a bad value: validation checks literal Seconds
+            raise jsonata.unexpected_type(scope, state["Seconds"], "Seconds", "non-negative integer", seconds)
         return entered_at + seconds
     text = dataflow.field_value(state, "Timestamp", value, scope)
     moment = timestamps.parse(text)
