@@ -27,7 +27,7 @@ from typing import Any, Iterable, Iterator
 
 import jsonschema
 
-from engine.asl import intrinsics, jsonpath, timestamps, validate_jsonata
+from engine.asl import intrinsics, jsonata, jsonpath, timestamps, validate_jsonata
 from engine.asl.parse import DefinitionSyntaxError, load_text, pointer as _pointer
 
 __all__ = [
@@ -315,7 +315,7 @@ def _language_of(value: Any, default: str) -> str:
 
 
 def _is_expression(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().startswith("{%") and value.strip().endswith("%}")
+    return jsonata.is_expression(value)  # exactly "{% ... %}": AWS keeps " {% x %} " as a string
 
 
 class _Checker:
