@@ -1,9 +1,10 @@
-"""Choice rules: which branch a Choice state takes (JSONPath query language)."""
+"""Choice rules: which branch a Choice state takes (JSONPath rules, or JSONata Conditions)."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from engine.asl import jsonpath, timestamps
+from engine.asl import jsonata, jsonpath, timestamps
+from engine.asl.model import JSONATA
 from engine.asl.scope import Scope
 
 _MISSING = object()
@@ -15,6 +16,29 @@ def choose(state: dict, data: Any, scope: Scope) -> str | None:
         if evaluate(rule, data, scope):
             return rule["Next"]
     return state.get("Default")
+
+
+def matching_rule(state: dict, data: Any, scope: Scope) -> dict | None:
+    """The first rule that matches (its Next, Assign and Output apply), else None."""
+    for index, rule in enumerate(state.get("Choices", [])):
+        if scope.language == JSONATA:
+            if condition(rule, index, data, scope):
+                return rule
+        elif evaluate(rule, data, scope):
+            return rule
+    return None
+
+
+def condition(rule: dict, index: int, data: Any, scope: Scope) -> bool:
+    """A JSONata rule's Condition: a boolean, or an expression that must give one."""
+    value = rule["Condition"]
+    if not jsonata.is_expression(value):
+        return bool(value)
+    location = "Condition"
+    result = jsonata.evaluate(value, jsonata.states_binding(scope, data), scope, location)
+    if not isinstance(result, bool):
+        raise jsonata.unexpected_type(scope, value, location, "boolean", result)
+    return result
 
 
 def evaluate(rule: dict, data: Any, scope: Scope) -> bool:

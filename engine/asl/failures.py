@@ -25,10 +25,12 @@ PERMISSIONS = "States.Permissions"
 class Failure(Exception):
     """A States error raised while evaluating a state: ``error`` name and ``cause`` text."""
 
-    def __init__(self, error: str, cause: str | None = None):
+    def __init__(self, error: str, cause: str | None = None, location: str | None = None):
         super().__init__(f"{error}: {cause}" if cause else error)
         self.error = error
         self.cause = cause
+        # the field that failed to evaluate ("Output/result"), for the EvaluationFailed event
+        self.location = location
 
     def as_dict(self) -> dict:
         out = {"Error": self.error}

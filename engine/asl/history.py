@@ -53,9 +53,21 @@ def state_entered(state_type: str, name: str, value: Any) -> dict:
     return event(f"{state_type}StateEntered", details, "stateEnteredEventDetails")
 
 
-def state_exited(state_type: str, name: str, value: Any) -> dict:
+def state_exited(state_type: str, name: str, value: Any, assigned: dict | None = None) -> dict:
+    """``assigned``: the variables the state's Assign set (AWS records each as JSON text)."""
     details = {"name": name, "output": to_json(value), "outputDetails": _NOT_TRUNCATED}
+    if assigned:
+        details["assignedVariables"] = {key: to_json(item) for key, item in assigned.items()}
+        details["assignedVariablesDetails"] = _NOT_TRUNCATED
     return event(f"{state_type}StateExited", details, "stateExitedEventDetails")
+
+
+def evaluation_failed(state: str, error: str, cause: str | None, location: str | None) -> dict:
+    """A JSONata-era field evaluation failed (States.QueryEvaluationError), before Retry/Catch."""
+    details = {**_error_details(error, cause), "state": state}
+    if location is not None:
+        details["location"] = location
+    return event("EvaluationFailed", details)
 
 
 def map_started(length: int) -> dict:

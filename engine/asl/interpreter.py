@@ -23,10 +23,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from engine.asl import (choice, dataflow, failures, history, intrinsics, jsonpath, retry, templates,
-                        timestamps)
+from engine.asl import (choice, dataflow, failures, history, intrinsics, jsonata, jsonpath, retry,
+                        timestamps, variables)
 from engine.asl.failures import Failure
-from engine.asl.model import Machine, is_distributed, scope_of
+from engine.asl.model import JSONATA, Machine, is_distributed, scope_of, state_language
 from engine.asl.scope import Scope
 from engine.asl.tasks import describe_resource
 
@@ -99,7 +99,7 @@ def _new_path(pid: str, parent: str | None, scope: list, state: str, value: Any,
               now: float) -> dict:
     return {"id": pid, "parent": parent, "scope": scope, "state": state, "phase": "enter",
             "input": value, "index": index, "retries": {}, "due": None, "invocation": 0,
-            "last": None, "entered_id": None, "entered_at": now}
+            "last": None, "entered_id": None, "entered_at": now, "vars": {}}
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ class _Run:
                 elif phase == "exec":
                     self._exec(path)
                 elif phase == "waiting" and path["due"] <= self.now:
-                    self._transition(path, path.pop("output"))
+                    self._transition(path, path.pop("output"), assigned=path.pop("assigned", None))
                 elif phase == "retry" and path["due"] <= self.now:
                     path["phase"], path["due"] = "exec", None
                 elif phase == "task" and path["due"] is not None and path["due"] <= self.now:
@@ -213,7 +213,7 @@ class _Run:
                 else:
                     return
             except Failure as failure:
-                self._state_failed(path, failure.error, failure.cause)
+                self._fail_state(path, failure)
 
     def _machine(self, path: dict) -> Machine:
         return scope_of(self.model, path["scope"])
@@ -232,7 +232,9 @@ class _Run:
         if extra:
             context.update(extra)
         return Scope(context, path["state"], path["entered_id"] or 0,
-                     random=self.env.random, new_uuid=self.env.new_uuid)
+                     random=self.env.random, new_uuid=self.env.new_uuid,
+                     variables=variables.visible(self.paths, path),
+                     language=state_language(self._machine(path), state), now=self.now)
 
     def _enter(self, path: dict) -> None:
         state = self._state(path)
@@ -248,22 +250,25 @@ class _Run:
 
     # ---- state types
     def _exec_pass(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        result = state["Result"] if "Result" in state else dataflow.parameters(state, effective, scope)
-        combined = jsonpath.put(path["input"], state.get("ResultPath", "$"), result, scope)
-        self._transition(path, dataflow.output_path(state, combined, scope))
+        output, assigned = dataflow.leave_pass(state, path["input"], scope)
+        self._transition(path, output, assigned=assigned)
 
     def _exec_succeed(self, path: dict, state: dict, scope: Scope) -> None:
         effective = dataflow.effective_input(state, path["input"], scope)
-        self._transition(path, dataflow.output_path(state, effective, scope))
+        output, _ = dataflow.leave_plain(state, path["input"], effective, scope)
+        self._transition(path, output)
 
     def _exec_choice(self, path: dict, state: dict, scope: Scope) -> None:
         effective = dataflow.effective_input(state, path["input"], scope)
-        target = choice.choose(state, effective, scope)
+        rule = choice.matching_rule(state, effective, scope)
+        target = rule["Next"] if rule is not None else state.get("Default")
         if target is None:
             raise Failure(failures.NO_CHOICE_MATCHED,
                           _state_error(scope, "No Choice Rule matched and no Default state was specified."))
-        self._transition(path, dataflow.output_path(state, effective, scope), target)
+        # the matched rule's Assign/Output apply; the state's own go with Default
+        output, assigned = dataflow.leave_plain(state, path["input"], effective, scope,
+                                                spec=rule if rule is not None else state)
+        self._transition(path, output, target, assigned=assigned)
 
     def _exec_fail(self, path: dict, state: dict, scope: Scope) -> None:
         error = _fail_field(state, "Error", path["input"], scope)
@@ -273,7 +278,7 @@ class _Run:
     def _exec_wait(self, path: dict, state: dict, scope: Scope) -> None:
         effective = dataflow.effective_input(state, path["input"], scope)
         until = _wait_until(state, effective, path["entered_at"], scope)
-        path["output"] = dataflow.output_path(state, effective, scope)
+        path["output"], path["assigned"] = dataflow.leave_plain(state, path["input"], effective, scope)
         path["phase"] = "waiting"
         path["due"] = self.now if self.env.skip_waits else max(until, self.now)
 
@@ -392,9 +397,10 @@ class _Run:
             self.emit(path, history.task_succeeded(resource.service, resource.action, output))
         try:
             scope = self.scope(path)
-            self._transition(path, dataflow.state_output(state, path["input"], output, scope))
+            value, assigned = dataflow.leave_with_result(state, path["input"], output, scope)
+            self._transition(path, value, assigned=assigned)
         except Failure as failure:
-            self._state_failed(path, failure.error, failure.cause)
+            self._fail_state(path, failure)
 
     def _task_failed(self, path: dict, error: str | None, cause: str | None,
                      timed_out: bool = False) -> None:
@@ -432,8 +438,18 @@ class _Run:
         path["phase"] = "children"
 
     def _exec_map(self, path: dict, state: dict, scope: Scope) -> None:
+        if scope.language != JSONATA:
+            self._start_map(path, state, scope)
+            return
+        try:
+            self._start_map(path, state, scope)
+        except Failure as failure:
+            # AWS closes a JSONata Map that cannot start (bad Items ...) with MapStateFailed
+            self._fail_state(path, failure, gave_up=history.bare("MapStateFailed"))
+
+    def _start_map(self, path: dict, state: dict, scope: Scope) -> None:
         effective = dataflow.effective_input(state, path["input"], scope)
-        items = jsonpath.select(state.get("ItemsPath", "$"), effective, scope, "ItemsPath")
+        items = dataflow.map_items(state, path["input"], effective, scope)
         if not isinstance(items, list):
             raise Failure(failures.RUNTIME, _state_error(
                 scope, f"Invalid input: the ItemsPath '{state.get('ItemsPath', '$')}' "
@@ -489,6 +505,8 @@ class _Run:
         child["last"] = parent["last"]
         if kids.get("silent") or parent.get("silent"):
             child["silent"] = True
+        if kids.get("silent"):
+            child["isolated"] = True  # a distributed Map's children see no outer variables
         self.paths[pid] = child
         kids["children"].append(pid)
         if kids["kind"] == "map":
@@ -498,12 +516,8 @@ class _Run:
     def _item_input(self, parent: dict, state: dict, index: int) -> Any:
         kids = parent["kids"]
         item = kids["inputs"][index]
-        selector = state.get("ItemSelector", state.get("Parameters"))
-        if selector is None:
-            return item
         scope = self.scope(parent, {"Map": {"Item": {"Index": index, "Value": item}}})
-        return templates.render(selector, kids["value"], scope,
-                                "ItemSelector" if "ItemSelector" in state else "Parameters")
+        return dataflow.item_input(state, item, kids["value"], scope)
 
     def _child_done(self, child: dict, ok: bool, value: Any, error: str | None, cause: str | None) -> None:
         parent = self.paths[child["parent"]]
@@ -575,20 +589,35 @@ class _Run:
             self.emit(path, history.bare("MapRunSucceeded"))
         self.emit(path, history.bare(f"{family}StateSucceeded"))
         scope = self.scope(path)
-        self._transition(path, dataflow.state_output(state, path["input"], kids["results"], scope))
+        output, assigned = dataflow.leave_with_result(state, path["input"], kids["results"], scope)
+        self._transition(path, output, assigned=assigned)
 
     # ---- transitions and failures
-    def _transition(self, path: dict, output: Any, target: str | None = None) -> None:
-        """Leave the current state with ``output``: StateExited, then Next/End."""
+    def _transition(self, path: dict, output: Any, target: str | None = None,
+                    assigned: dict | None = None) -> None:
+        """Leave the current state with ``output``: StateExited, then Next/End. ``assigned``:
+        the variables the state's Assign set, stored now (they were evaluated earlier, against
+        the values from before the state)."""
         state = self._state(path)
         self._check_size(output, path["state"])
-        self.emit(path, history.state_exited(state["Type"], path["state"], output))
+        self.emit(path, history.state_exited(state["Type"], path["state"], output, assigned))
+        variables.commit(path, assigned)
         path["due"] = None
         next_state = target or state.get("Next")
         if next_state is None or state["Type"] == "Succeed":
             self._path_done(path, ok=True, value=output)
             return
         path.update(state=next_state, phase="enter", input=output, retries={})
+
+    def _fail_state(self, path: dict, failure: Failure, gave_up: dict | None = None) -> None:
+        """A Failure raised while the state ran: its EvaluationFailed event, then Retry/Catch."""
+        self._evaluation_failed(path, failure)
+        self._state_failed(path, failure.error, failure.cause, gave_up)
+
+    def _evaluation_failed(self, path: dict, failure: Failure) -> None:
+        if failure.error == failures.QUERY_EVALUATION_ERROR:
+            self.emit(path, history.evaluation_failed(path["state"], failure.error, failure.cause,
+                                                      failure.location))
 
     def _state_failed(self, path: dict, error: str | None, cause: str | None,
                       gave_up: dict | None = None, by_task: bool = False) -> None:
@@ -623,11 +652,12 @@ class _Run:
                 cause = ""
             error_output = {"Error": error, "Cause": cause} if cause is not None else {"Error": error}
             try:
-                output = dataflow.caught_output(catcher, path["input"], error_output, scope)
+                output, assigned = dataflow.leave_caught(catcher, path["input"], error_output, scope)
             except Failure as failure:
+                self._evaluation_failed(path, failure)
                 self._path_done(path, ok=False, error=failure.error, cause=failure.cause)
                 return
-            self._transition(path, output, catcher["Next"])
+            self._transition(path, output, catcher["Next"], assigned=assigned)
             return
         self._path_done(path, ok=False, error=error, cause=cause)
 
@@ -702,7 +732,10 @@ def _child_failure(kids: dict, error: str | None, cause: str | None) -> tuple:
 
 def _fail_field(state: dict, name: str, value: Any, scope: Scope) -> str | None:
     if name in state:
-        return state[name]
+        found = dataflow.field_value(state, name, value, scope)
+        if not isinstance(found, str):
+            raise jsonata.unexpected_type(scope, state[name], name, "string", found)
+        return found
     path = state.get(name + "Path")
     if path is None:
         return None
@@ -725,6 +758,8 @@ def _resolve_value(expression: str, value: Any, scope: Scope, field_name: str) -
 
 
 def _wait_until(state: dict, value: Any, entered_at: float, scope: Scope) -> float:
+    if scope.language == JSONATA and ("Seconds" in state or "Timestamp" in state):
+        return _jsonata_wait_until(state, value, entered_at, scope)
     if "Seconds" in state:
         return entered_at + float(state["Seconds"])
     if "Timestamp" in state:
@@ -743,6 +778,23 @@ def _wait_until(state: dict, value: Any, entered_at: float, scope: Scope) -> flo
     path = state["TimestampPath"]
     text = _resolve_value(path, value, scope, "TimestampPath")
     return _timestamp_epoch(text, "TimestampPath", path, scope)
+
+
+def _jsonata_wait_until(state: dict, value: Any, entered_at: float, scope: Scope) -> float:
+    """A JSONata Wait: Seconds or Timestamp, each a literal or an expression."""
+    if "Seconds" in state:
+        seconds = dataflow.field_value(state, "Seconds", value, scope)
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            # only an expression can give a bad value: validation checks literal Seconds
+            raise jsonata.unexpected_type(scope, state["Seconds"], "Seconds", "non-negative integer", seconds)
+        return entered_at + seconds
+    text = dataflow.field_value(state, "Timestamp", value, scope)
+    moment = timestamps.parse(text)
+    if moment is None:
+        shown = text if isinstance(text, str) else history.to_json(text)
+        raise jsonata.query_failure(scope, "The Timestamp field cannot be parsed as an ISO-8601 extended "
+                                           f"offset date-time format string: {shown}", "Timestamp")
+    return timestamps.to_epoch(moment)
 
 
 def _timestamp_epoch(text: Any, field_name: str, where: str, scope: Scope) -> float:
@@ -765,9 +817,13 @@ def _number_field(state: dict, name: str, value: Any, scope: Scope) -> float | N
 
 
 def _numeric_field(state: dict, name: str, value: Any, scope: Scope, kinds: tuple, kind_name: str):
-    """``name`` or the value ``namePath`` points at, which must be a JSON number of ``kinds``."""
+    """``name`` (a JSONata expression's value, in JSONata states) or the value ``namePath``
+    points at, which must be a JSON number of ``kinds``."""
     if name in state:
-        return state[name]
+        found = dataflow.field_value(state, name, value, scope)
+        if found is not state[name] and (isinstance(found, bool) or not _whole(found, kinds)):
+            raise jsonata.unexpected_type(scope, state[name], name, kind_name, found)
+        return int(found) if kinds == (int,) else found
     path = state.get(name + "Path")
     if path is None:
         return None
@@ -777,6 +833,13 @@ def _numeric_field(state: dict, name: str, value: Any, scope: Scope, kinds: tupl
         raise Failure(failures.RUNTIME, _state_error(
             scope, f'The {name}Path field refers to value "{shown}" which is not a valid {kind_name}: {path}'))
     return found
+
+
+def _whole(found: Any, kinds: tuple) -> bool:
+    """A number of ``kinds``; a JSONata integer may come back as a float like 2.0."""
+    if kinds == (int,) and isinstance(found, float):
+        return found.is_integer()
+    return isinstance(found, kinds)
 
 
 def _seconds_field(state: dict, name: str, value: Any, scope: Scope) -> int | None:

@@ -18,6 +18,8 @@ class Scope:
     random: Any = None  # a random.Random for States.MathRandom and retry jitter (the caller's)
     new_uuid: Callable[[], str] | None = None  # for States.UUID and map-run ids (the caller's)
     variables: dict | None = None  # workflow variables (Assign), what "$name" refers to
+    language: str = "JSONPath"  # the state's query language: which data-flow fields apply
+    now: float | None = None  # epoch seconds of this step, what JSONata's $now()/$millis() read
 
     def prefix(self) -> str:
         """The sentence AWS puts in front of every States.Runtime cause."""

@@ -39,7 +39,8 @@ def _evaluate(key: str, expression: Any, data: Any, scope: Scope, field: str) ->
             f"The value of the field '{key}' in {field} must be a JSONPath (starting with '$') or an "
             f"intrinsic function (States.*), but was '{expression}'"
         )
-    if data is None and not expression.lstrip().startswith("$$"):
+    variable, _ = jsonpath.split_variable(expression)
+    if data is None and variable is None and not expression.lstrip().startswith("$$"):
         raise scope.runtime_failure("Unable to apply Path transformation to null or empty input.")
     try:
         return jsonpath.resolve(expression, data, scope)

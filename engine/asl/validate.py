@@ -27,7 +27,7 @@ from typing import Any, Iterable, Iterator
 
 import jsonschema
 
-from engine.asl import intrinsics, jsonpath, timestamps
+from engine.asl import intrinsics, jsonata, jsonpath, timestamps, validate_jsonata
 from engine.asl.parse import DefinitionSyntaxError, load_text, pointer as _pointer
 
 __all__ = [
@@ -315,7 +315,7 @@ def _language_of(value: Any, default: str) -> str:
 
 
 def _is_expression(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().startswith("{%") and value.strip().endswith("%}")
+    return jsonata.is_expression(value)  # exactly "{% ... %}": AWS keeps " {% x %} " as a string
 
 
 class _Checker:
@@ -327,6 +327,7 @@ class _Checker:
         self.language = _language_of(definition.get("QueryLanguage"), JSONPATH)
         self.found: list[tuple[Parts, str, str]] = []
         self.names: set[str] = set()
+        self.assigned: list[set[str]] = []  # variables each enclosing scope assigns
 
     def report(self, parts: Parts, message: str, code: str = SCHEMA_VALIDATION_FAILED) -> None:
         self.found.append((parts, message, code))
@@ -345,11 +346,20 @@ class _Checker:
         start = machine.get("StartAt")
         if isinstance(start, str) and start not in states:
             self.report(parts + ("StartAt",), f"Missing 'Next' target: {start}", MISSING_TRANSITION_TARGET)
+        outer = set().union(*self.assigned)
+        self.assigned.append(validate_jsonata.scope_names(states, self.language_of))
         for name, state in states.items():
             self.state_name(name, parts + ("States", name))
             if isinstance(state, dict):
                 self.state(state, parts + ("States", name), states)
+                problems = validate_jsonata.name_problems(state, parts + ("States", name),
+                                                          self.language_of(state), outer)
+                self.found += [(where, message, SCHEMA_VALIDATION_FAILED) for where, message in problems]
+        self.assigned.pop()
         self.graph(states, start, parts)
+
+    def language_of(self, state: dict) -> str:
+        return _language_of(state.get("QueryLanguage"), self.language)
 
     def state_name(self, name: str, parts: Parts) -> None:
         if not name or len(name) > MAX_STATE_NAME_LENGTH:
@@ -384,6 +394,9 @@ class _Checker:
                 "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
             )
         self.fields(state, parts, language)
+        if language == JSONATA:
+            for where, message in validate_jsonata.expressions(state, parts):
+                self.report(where, message)
         self.transition(state, parts, scope)
         kind = state.get("Type")
         check = getattr(self, f"state_{kind}", None) if isinstance(kind, str) else None
