@@ -197,6 +197,13 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_redrive(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        redriven = engine.redrive_execution(args.execution, client_token=args.client_token)
+    print(json.dumps(redriven) if args.json else f"redriven at {display.when(redriven['redriveDate'])}")
+    return EXIT_OK
+
+
 # --- helpers ---------------------------------------------------------------------------------------
 def _engine(args: argparse.Namespace, db_default: str | None = None, **settings: Any):
     from engine.service import Engine
@@ -320,4 +327,9 @@ def _parser() -> argparse.ArgumentParser:
     stop.add_argument("execution", metavar="EXECUTION_ARN")
     stop.add_argument("--error")
     stop.add_argument("--cause")
+    redrive = command("redrive", cmd_redrive,
+                      "restart a FAILED, TIMED_OUT or ABORTED execution from its unsuccessful states "
+                      "(a serve or worker process runs it on)", json_flag=True)
+    redrive.add_argument("execution", metavar="EXECUTION_ARN")
+    redrive.add_argument("--client-token", help="idempotency token (1-64 printable ASCII characters)")
     return parser
