@@ -237,6 +237,13 @@ def cmd_send_task_heartbeat(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_redrive(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        redriven = engine.redrive_execution(args.execution, client_token=args.client_token)
+    print(json.dumps(redriven) if args.json else f"redriven at {display.when(redriven['redriveDate'])}")
+    return EXIT_OK
+
+
 # --- helpers ---------------------------------------------------------------------------------------
 def _engine(args: argparse.Namespace, db_default: str | None = None, mocks=None, **settings: Any):
     from engine.service import Engine
@@ -395,4 +402,10 @@ def _parser() -> argparse.ArgumentParser:
     failure.add_argument("--cause")
     beat = command("send-task-heartbeat", cmd_send_task_heartbeat, "tell a waiting task its worker is alive")
     beat.add_argument("token", metavar="TASK_TOKEN")
+
+    redrive = command("redrive", cmd_redrive,
+                      "restart a FAILED, TIMED_OUT or ABORTED execution from its unsuccessful states "
+                      "(a serve or worker process runs it on)", json_flag=True)
+    redrive.add_argument("execution", metavar="EXECUTION_ARN")
+    redrive.add_argument("--client-token", help="idempotency token (1-64 printable ASCII characters)")
     return parser

@@ -24,6 +24,7 @@ from engine.clock import Clock
 from engine.runtime import connections, handlers, invoker
 from engine.runtime.executor import Executor, final_columns
 from engine.runtime.nested import Nested
+from engine.service_redrive import RedriveOperations
 from engine.service_tasks import TaskOperations
 from engine.settings import MEMORY_DB, Settings, from_environment
 from engine.store import Store
@@ -33,9 +34,10 @@ SYNC_EXECUTION_LIMIT = 300.0  # seconds: AWS's Express duration limit is 5 minut
 TYPES = ("STANDARD", "EXPRESS")
 _NO_LOGGING = {"level": "OFF", "includeExecutionData": False}
 _NO_TRACING = {"enabled": False}
+_REDRIVE_FILTERS = {"REDRIVEN": True, "NOT_REDRIVEN": False}
 
 
-class Engine(TaskOperations):
+class Engine(TaskOperations, RedriveOperations):
     """A Stepstone engine over one database (``sqlite://`` for a throw-away in-memory one)."""
 
     def __init__(self, db_url: str | None = None, *, settings: Settings | None = None,
@@ -241,8 +243,9 @@ class Engine(TaskOperations):
         if step.finished:
             row.update(final_columns(step, now))
         try:
-            self.store.insert_execution(row, None if step.finished else step.snapshot,
-                                        step.due_at, step.events, step.token_changes)
+            # a snapshot that ended unsuccessfully is kept for RedriveExecution
+            self.store.insert_execution(row, step.snapshot, step.due_at, step.events,
+                                        step.token_changes)
         except errors.ConflictError:
             return self._same_start(self.store.get_execution(arn), text, started_by)
         self.executor.dispatch(arn, step.commands)
@@ -310,7 +313,7 @@ class Engine(TaskOperations):
         answer = {"executionArn": row["arn"], "stateMachineArn": row["state_machine_arn"],
                   "name": row["name"], "status": row["status"], "startDate": row["start_date"],
                   "input": row["input"], "inputDetails": {"included": True},
-                  "redriveCount": row.get("redrive_count") or 0}
+                  **self.redrive_fields(row)}
         if row["stop_date"] is not None:
             answer["stopDate"] = row["stop_date"]
         if row["status"] == "SUCCEEDED":
@@ -319,8 +322,6 @@ class Engine(TaskOperations):
         for column in ("error", "cause"):
             if row.get(column) is not None:
                 answer[column] = row[column]
-        if row["status"] != "RUNNING":
-            answer["redriveStatus"] = "NOT_REDRIVABLE"
         return answer
 
     def list_executions(self, state_machine_arn: str | None = None, status_filter: str | None = None,
@@ -335,8 +336,13 @@ class Engine(TaskOperations):
                 f"1 validation error detected: Value '{status_filter}' at 'statusFilter' failed to "
                 f"satisfy constraint: Member must satisfy enum value set: "
                 f"[RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]")
+        if redrive_filter is not None and redrive_filter not in _REDRIVE_FILTERS:
+            raise errors.ValidationException(
+                f"1 validation error detected: Value '{redrive_filter}' at 'redriveFilter' failed "
+                f"to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]")
         rows, token = self.store.list_executions(state_machine_arn, status_filter,
-                                                 page_size(max_results), next_token)
+                                                 page_size(max_results), next_token,
+                                                 _REDRIVE_FILTERS.get(redrive_filter))
         answer: dict[str, Any] = {"executions": [_execution_item(r) for r in rows]}
         if token:
             answer["nextToken"] = token
@@ -466,9 +472,12 @@ def _history_cursor(token: str | None) -> int:
 
 def _execution_item(row: dict) -> dict:
     item = {"executionArn": row["arn"], "stateMachineArn": row["state_machine_arn"], "name": row["name"],
-            "status": row["status"], "startDate": row["start_date"]}
+            "status": row["status"], "startDate": row["start_date"],
+            "redriveCount": row.get("redrive_count") or 0}
     if row["stop_date"] is not None:
         item["stopDate"] = row["stop_date"]
+    if row.get("redrive_date") is not None:
+        item["redriveDate"] = row["redrive_date"]
     return item
 
 

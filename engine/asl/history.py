@@ -39,6 +39,10 @@ def execution_ended(kind: str, error: str | None, cause: str | None) -> dict:
     return event(kind, _error_details(error, cause))
 
 
+def execution_redriven(redrive_count: int) -> dict:
+    return event("ExecutionRedriven", {"redriveCount": redrive_count})
+
+
 def _error_details(error: str | None, cause: str | None) -> dict:
     details = {}
     if error is not None:

@@ -23,8 +23,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from engine.asl import (choice, dataflow, failures, history, intrinsics, jsonata, jsonpath, retry,
-                        timestamps, variables)
+from engine.asl import (choice, dataflow, failures, history, intrinsics, jsonata, jsonpath,
+                        redrive as redrives, retry, timestamps, variables)
 from engine.asl.failures import Failure
 from engine.asl.model import JSONATA, Machine, is_distributed, scope_of, state_language
 from engine.asl.scope import Scope
@@ -93,6 +93,29 @@ def start(model: Machine, context: dict, input_value: Any, now: float, env: Env,
 def advance(model: Machine, snapshot: dict, messages: list[dict], now: float, env: Env) -> Step:
     """Apply ``messages`` (task results, stop requests) and run every path that can move."""
     return _Run(model, copy.deepcopy(snapshot), now, env).go(messages)
+
+
+def redrive(model: Machine, snapshot: dict, now: float, env: Env) -> Step:
+    """Continue an execution that ended FAILED, TIMED_OUT or ABORTED (see ``asl/redrive.py``).
+
+    ExecutionRedriven, then every unfinished state again with the input it was entered with;
+    Map and Parallel states rerun only their unsuccessful children. The execution timeout
+    starts again, and ``$$.Execution`` gains the new ``RedriveCount`` and ``RedriveTime``.
+    """
+    snapshot = copy.deepcopy(snapshot)
+    tree = snapshot.pop("redrive", None)
+    if tree is None:
+        raise ValueError("this snapshot has no redrive tree: only an execution that ended "
+                         "unsuccessfully can be redriven")
+    execution = snapshot["context"]["Execution"]
+    count = execution.get("RedriveCount", 0) + 1
+    execution.update(RedriveCount=count, RedriveTime=timestamps.iso(now))
+    snapshot["deadline"] = now + model.timeout_seconds if model.timeout_seconds else None
+    snapshot["paths"] = {}
+    run = _Run(model, snapshot, now, env)
+    redriven = run.emit(None, history.execution_redriven(count))
+    run._run(run.revive(tree, "0", None, redriven))
+    return run.go([])
 
 
 def _new_path(pid: str, parent: str | None, scope: list, state: str, value: Any, index: int,
@@ -431,6 +454,7 @@ class _Run:
         effective = dataflow.effective_input(state, path["input"], scope)
         value = dataflow.parameters(state, effective, scope)
         branches = state.get("Branches", [])
+        path.pop("failed_kids", None)
         self.emit(path, history.bare("ParallelStateStarted"))
         path["kids"] = {"kind": "parallel", "total": len(branches), "next": 0, "running": 0,
                         "limit": 0, "inputs": None, "value": value, "results": [None] * len(branches),
@@ -456,6 +480,7 @@ class _Run:
                        f"must reference a JSON array, got: {history.to_json(items)}"))
         limit = _int_field(state, "MaxConcurrency", effective, scope)
         distributed = is_distributed(state)
+        path.pop("failed_kids", None)
         path["kids"] = {"kind": "map", "total": len(items), "next": 0, "running": 0,
                         "limit": limit or 0, "inputs": items, "value": effective,
                         "results": [None] * len(items), "failed": 0, "failure": None,
@@ -477,17 +502,47 @@ class _Run:
         kids = parent["kids"]
         self._pumping.add(parent["id"])
         try:
-            while (kids["failure"] is None and kids["next"] < kids["total"]
+            while (kids["failure"] is None and redrives.has_unstarted(kids)
                    and (not kids["limit"] or kids["running"] < kids["limit"])
                    and not self.step.finished and parent["id"] in self.paths):
-                child = self._spawn(parent, kids["next"])
-                kids["next"] += 1
+                child = self._start_child(parent)
                 kids["running"] += 1
                 self._run(child)
         finally:
             self._pumping.discard(parent["id"])
-        if kids["running"] == 0 and (kids["failure"] is not None or kids["next"] >= kids["total"]):
+        if kids["running"] == 0 and (kids["failure"] is not None or not redrives.has_unstarted(kids)):
             parent["phase"] = "children_done"
+
+    def _start_child(self, parent: dict) -> dict:
+        """The next child: one to rerun (after a redrive) first, then the next new one."""
+        kids = parent["kids"]
+        if kids.get("redo"):
+            return self._respawn(parent, kids["redo"].pop(0))
+        kids["next"] += 1
+        return self._spawn(parent, kids["next"] - 1)
+
+    def _respawn(self, parent: dict, node: dict) -> dict:
+        pid = str(self.snap["next_path"])
+        self.snap["next_path"] += 1
+        child = self.revive(node, pid, parent, parent["last"])
+        parent["kids"]["children"].append(pid)
+        if parent["kids"]["kind"] == "map":
+            self.emit(child, history.map_iteration("Started", parent["state"], node["index"]))
+        return child
+
+    def revive(self, node: dict, pid: str, parent: dict | None, last: int | None) -> dict:
+        """A path at an unfinished state of a redrive tree: a leaf state is entered anew, a Map
+        or Parallel state goes on with its unsuccessful children only."""
+        path = _new_path(pid, parent["id"] if parent else None, node["scope"], node["state"],
+                         node["input"], node["index"], self.now)
+        path["last"], path["invocation"] = last, node.get("invocation") or 0
+        if parent is not None and (parent["kids"].get("silent") or parent.get("silent")):
+            path["silent"] = True
+        if "kids" in node:
+            path.update(phase="children", kids=node["kids"], entered_id=node["entered_id"],
+                        entered_at=node["entered_at"])
+        self.paths[pid] = path
+        return path
 
     def _spawn(self, parent: dict, index: int) -> dict:
         kids = parent["kids"]
@@ -523,6 +578,8 @@ class _Run:
         parent = self.paths[child["parent"]]
         kids = parent["kids"]
         index = child["index"]
+        if not ok:
+            redrives.lost_child(kids, self.paths, child)
         self._drop(child)
         kids["running"] -= 1
         if kids["kind"] == "map":
@@ -538,7 +595,7 @@ class _Run:
                 self._abort_children(parent)
         if parent["id"] not in self._pumping and kids["failure"] is None:
             self._pump(parent)
-        elif kids["running"] == 0 and (kids["failure"] is not None or kids["next"] >= kids["total"]):
+        elif kids["running"] == 0 and (kids["failure"] is not None or not redrives.has_unstarted(kids)):
             parent["phase"] = "children_done"
         if parent["phase"] == "children_done" and parent["id"] not in self._pumping:
             self._run(parent)
@@ -559,6 +616,7 @@ class _Run:
             child = self.paths.get(pid)
             if child is None:
                 continue
+            redrives.lost_child(kids, self.paths, child)
             self._drop(child)
             kids["running"] -= 1
             if kids["kind"] == "map":
@@ -580,6 +638,7 @@ class _Run:
         kids = path.pop("kids")
         family = "Map" if kids["kind"] == "map" else "Parallel"
         if kids["failure"] is not None:
+            path["failed_kids"] = kids  # what a redrive goes on with, unless Retry or Catch moves on
             error, cause = kids["failure"]
             if kids.get("silent"):
                 self.emit(path, history.map_run_failed(error, cause))
@@ -600,6 +659,7 @@ class _Run:
         the values from before the state)."""
         state = self._state(path)
         self._check_size(output, path["state"])
+        path.pop("failed_kids", None)
         self.emit(path, history.state_exited(state["Type"], path["state"], output, assigned))
         variables.commit(path, assigned)
         path["due"] = None
@@ -682,6 +742,8 @@ class _Run:
             kind = {"FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted",
                     "TIMED_OUT": "ExecutionTimedOut"}[status]
             self.emit(root, history.execution_ended(kind, error, cause))
+        if status != "SUCCEEDED" and root is not None:
+            self.snap["redrive"] = redrives.freeze(self.paths, root)  # see asl/redrive.py
         self.paths.clear()
         self.step.status, self.step.output = status, output
         self.step.error, self.step.cause = error, cause

@@ -65,6 +65,9 @@ executions = sa.Table(
     sa.Column("stop_date", sa.Double(), nullable=True),
     sa.Column("role_arn", sa.String(), nullable=True),
     sa.Column("redrive_count", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("redrive_date", sa.Double(), nullable=True),
+    # the last client tokens of RedriveExecution: [{"token", "date"}], newest last
+    sa.Column("redrive_tokens", JsonText(), nullable=True),
     sa.Column("state_machine_name", sa.String(), nullable=True),
     # the parent task of a nested execution: {"arn", "path", "invocation", "pattern"}
     sa.Column("started_by", JsonText(), nullable=True),
@@ -89,6 +92,15 @@ work_items = sa.Table(
     sa.Column("due_at", sa.Double(), nullable=True, index=True),
     sa.Column("lease_owner", sa.String(), nullable=True),
     sa.Column("lease_expires", sa.Double(), nullable=True),
+)
+
+# The last snapshot of an execution that ended unsuccessfully: RedriveExecution continues from
+# it. Apart from work_items so that claims never scan finished executions.
+final_snapshots = sa.Table(
+    "final_snapshots", metadata,
+    sa.Column("execution_arn", sa.String(), primary_key=True),
+    sa.Column("snapshot", JsonText(), nullable=False),
+    sa.Column("event_count", sa.Integer(), nullable=False),  # history events when it ended
 )
 
 inbox = sa.Table(

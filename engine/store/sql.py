@@ -131,10 +131,39 @@ class Store:
             executions.update_execution_txn(conn, arn, changes)
 
     def list_executions(self, state_machine_arn: str, status: str | None, limit: int,
-                        after: str | None = None) -> tuple[list[dict], str | None]:
-        """A page of one state machine's executions, newest first, and the next cursor."""
+                        after: str | None = None,
+                        redriven: bool | None = None) -> tuple[list[dict], str | None]:
+        """A page of one state machine's executions, newest first, and the next cursor.
+
+        ``redriven``: only executions redriven at least once (True) or never (False).
+        """
         with self._txn() as conn:
-            return executions.list_executions_txn(conn, state_machine_arn, status, limit, after)
+            return executions.list_executions_txn(conn, state_machine_arn, status, limit, after,
+                                                  redriven)
+
+    # -- redrives -----------------------------------------------------------------------------
+
+    def get_final_snapshot(self, arn: str) -> dict | None:
+        """The snapshot an unsuccessful execution ended with; None if none is kept."""
+        with self._txn() as conn:
+            return executions.get_final_snapshot_txn(conn, arn)
+
+    def final_event_count(self, arn: str) -> int | None:
+        """How many history events the kept final snapshot covers; None if none is kept."""
+        with self._txn() as conn:
+            return executions.final_event_count_txn(conn, arn)
+
+    def redrive(self, arn: str, redrive_count: int, changes: dict, *, snapshot: dict,
+                due_at: float | None, events: list[dict], token_changes: Sequence[dict] = (),
+                now: float = 0.0) -> None:
+        """Set an unsuccessful execution going again, in one transaction: the executions row
+        (guarded by its status and ``redrive_count``), the history, the work item (or a new
+        final snapshot) and the task tokens; ConflictError when another redrive won."""
+        message = f"Execution {arn} was redriven concurrently: its history already has these ids"
+        with self._txn(write=True, conflict=message) as conn:
+            executions.redrive_txn(conn, arn, redrive_count, changes, snapshot=snapshot,
+                                   due_at=due_at, events=events)
+            tokens.apply_token_changes_txn(conn, arn, list(token_changes), now)
 
     def get_history(self, arn: str, after_id: int = 0, limit: int | None = None,
                     reverse: bool = False) -> list[dict]:

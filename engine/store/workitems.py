@@ -13,7 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from engine.errors import ConflictError
-from engine.store.executions import append_events_txn, update_execution_txn
+from engine.store.executions import (REDRIVABLE, append_events_txn, keep_final_snapshot_txn,
+                                     update_execution_txn)
 from engine.store.schema import inbox, work_items
 
 _wi = work_items.c
@@ -79,6 +80,8 @@ def commit_txn(conn: sa.Connection, execution_arn: str, version: int, owner: str
     append_events_txn(conn, execution_arn, events)
     if execution:
         update_execution_txn(conn, execution_arn, execution)
+    if finished and execution and execution.get("status") in REDRIVABLE:
+        keep_final_snapshot_txn(conn, execution_arn, snapshot)  # what a redrive continues from
     _delete_inbox(conn, execution_arn, None if finished else consumed_inbox)
     if not finished:
         _wake_for_pending_messages(conn, execution_arn, due_at)

@@ -1,4 +1,5 @@
 """Handlers used only by the integration tests."""
+import os
 import time
 
 from engine import task
@@ -28,6 +29,19 @@ def flaky_twice(event, context):
     if _attempts[key] <= 2:
         raise Flaky(f"attempt {_attempts[key]}")
     return {"attempts": _attempts[key]}
+
+
+class NotYet(Exception):
+    """The flag file a test creates to let the task succeed does not exist yet."""
+
+
+@task("fail-until-flag")
+def fail_until_flag(event, context):
+    """Fails while ``event["flag"]`` names a missing file (unless ``event["ok"]``): a first run
+    fails, the test creates the file, and a redrive succeeds."""
+    if not event.get("ok") and not os.path.exists(event["flag"]):
+        raise NotYet(f"{event['flag']} does not exist yet")
+    return {"item": event.get("item"), "done": True}
 
 
 @task("async-double")
