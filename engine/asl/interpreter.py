@@ -19,18 +19,15 @@ before i+1 starts) and a failure stops the rest from starting.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from engine.asl import (choice, dataflow, failures, history, intrinsics, jsonata, jsonpath,
-                        redrive as redrives, retry, timestamps, variables)
+from engine.asl import (choice, dataflow, failures, fields, history, redrive as redrives, retry,
+                        task_state, timestamps, variables)
 from engine.asl.failures import Failure
 from engine.asl.model import JSONATA, Machine, is_distributed, scope_of, state_language
 from engine.asl.scope import Scope
-from engine.asl.tasks import describe_resource
 
-MAX_PAYLOAD_BYTES = 256 * 1024  # AWS's limit on state input/output and task results
 
 
 @dataclass
@@ -126,7 +123,7 @@ def _new_path(pid: str, parent: str | None, scope: list, state: str, value: Any,
 
 
 # --- one run ---------------------------------------------------------------------------------
-class _Run:
+class _Run(task_state.TaskStates):
     def __init__(self, model: Machine, snapshot: dict, now: float, env: Env):
         self.model = model
         self.snap = snapshot
@@ -287,167 +284,23 @@ class _Run:
         target = rule["Next"] if rule is not None else state.get("Default")
         if target is None:
             raise Failure(failures.NO_CHOICE_MATCHED,
-                          _state_error(scope, "No Choice Rule matched and no Default state was specified."))
+                          fields.state_error(scope, "No Choice Rule matched and no Default state was specified."))
         # the matched rule's Assign/Output apply; the state's own go with Default
         output, assigned = dataflow.leave_plain(state, path["input"], effective, scope,
                                                 spec=rule if rule is not None else state)
         self._transition(path, output, target, assigned=assigned)
 
     def _exec_fail(self, path: dict, state: dict, scope: Scope) -> None:
-        error = _fail_field(state, "Error", path["input"], scope)
-        cause = _fail_field(state, "Cause", path["input"], scope)
+        error = fields.fail_field(state, "Error", path["input"], scope)
+        cause = fields.fail_field(state, "Cause", path["input"], scope)
         self._path_done(path, ok=False, error=error, cause=cause)
 
     def _exec_wait(self, path: dict, state: dict, scope: Scope) -> None:
         effective = dataflow.effective_input(state, path["input"], scope)
-        until = _wait_until(state, effective, path["entered_at"], scope)
+        until = fields.wait_until(state, effective, path["entered_at"], scope)
         path["output"], path["assigned"] = dataflow.leave_plain(state, path["input"], effective, scope)
         path["phase"] = "waiting"
         path["due"] = self.now if self.env.skip_waits else max(until, self.now)
-
-    def _exec_task(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        resource = describe_resource(state["Resource"], self.env.region, self.env.account)
-        path["invocation"] += 1
-        if resource.kind == "activity" or resource.pattern:
-            # the token exists before Parameters are rendered: they hand out $$.Task.Token
-            path["token"] = self._new_token(path)
-            scope = self.scope(path)
-        payload = dataflow.parameters(state, effective, scope)
-        timeout = _seconds_field(state, "TimeoutSeconds", effective, scope)
-        heartbeat = _seconds_field(state, "HeartbeatSeconds", effective, scope)
-        path.update(phase="task", due=self.now + timeout if timeout else None, heartbeat=heartbeat,
-                    submitted=False)
-        if resource.kind == "activity":
-            self.emit(path, history.activity_scheduled(resource.arn, payload, timeout, heartbeat))
-            self._open_token(path, resource, payload, timeout, heartbeat)
-            return  # a worker takes it with GetActivityTask; no command
-        if resource.legacy_lambda:
-            self.emit(path, history.lambda_scheduled(resource.arn, payload, timeout))
-            self.emit(path, history.bare("LambdaFunctionStarted"))
-        else:
-            self.emit(path, history.task_scheduled(resource.service, resource.action, self.env.region,
-                                                   payload, timeout, heartbeat))
-            self.emit(path, history.task_started(resource.service, resource.action))
-        if path.get("token"):
-            self._open_token(path, resource, payload, timeout, heartbeat)
-            self._beat(path, self.now)
-        path["command"] = {
-            "kind": "invoke", "path": path["id"], "invocation": path["invocation"],
-            "resource": state["Resource"], "payload": payload, "timeout": timeout,
-            "heartbeat": heartbeat, "state": path["state"], "context": scope.context,
-        }
-        self._dispatch(path)
-
-    def _dispatch(self, path: dict) -> None:
-        """Hand the task out (again, if its answer may have been lost with a crashed worker)."""
-        path["redispatch"] = self.now + self.env.task_redispatch_seconds
-        self.step.commands.append(path["command"])
-
-    # ---- task tokens (activities, .waitForTaskToken, .sync)
-    def _new_token(self, path: dict) -> str:
-        if self.env.new_token is not None:
-            return self.env.new_token()
-        execution = self.snap["context"]["Execution"].get("Name", "")
-        return f"{execution}-{path['id']}-{path['invocation']}"  # tests without an Env source
-
-    def _open_token(self, path: dict, resource: Any, payload: Any, timeout: int | None,
-                    heartbeat: int | None) -> None:
-        self.step.token_changes.append({
-            "op": "open", "token": path["token"], "path": path["id"],
-            "invocation": path["invocation"], "state": path["state"], "resource": resource.arn,
-            "activity_arn": resource.arn if resource.kind == "activity" else None,
-            "input": history.to_json(payload), "timeout_at": path["due"],
-            "heartbeat_seconds": heartbeat})
-
-    def _close_token(self, path: dict, status: str = "CLOSED") -> None:
-        token = path.pop("token", None)
-        if token is not None:
-            self.step.token_changes.append({"op": "close", "token": token, "status": status})
-
-    def _beat(self, path: dict, at: float) -> None:
-        """Start or restart the heartbeat clock of a waiting task."""
-        if path.get("heartbeat"):
-            path["beat_due"] = at + path["heartbeat"]
-
-    def _task_submitted(self, path: dict, output: Any) -> None:
-        """A callback or .sync task was handed to its service; now it waits for the answer."""
-        if path.get("submitted"):
-            return
-        path["submitted"] = True
-        path.pop("command", None)
-        path.pop("redispatch", None)  # the submission is done: never send it again
-        if isinstance(output, dict) and isinstance(output.get("ExecutionArn"), str):
-            path["child"] = output["ExecutionArn"]  # stopped with this execution
-        resource = describe_resource(self._state(path)["Resource"], self.env.region, self.env.account)
-        self.emit(path, history.task_submitted(resource.service, resource.action, output))
-        early = path.pop("early", None)
-        if early is not None:
-            self._task_answered(path, early)
-
-    def _task_answered(self, path: dict, message: dict) -> None:
-        waits_for_submission = "command" in path and path.get("token") and not path.get("submitted")
-        if waits_for_submission and "error" not in message and not message.get("direct"):
-            path["early"] = message  # the token came back before the service call returned
-            return
-        if "error" in message:
-            self._task_failed(path, message.get("error"), message.get("cause"))
-        else:
-            self._task_succeeded(path, message.get("output"))
-
-    # ---- the end of a task
-    def _task_events(self, path: dict) -> tuple[str, Any]:
-        """The family of end events of the path's task: lambda, activity or task."""
-        resource = describe_resource(self._state(path)["Resource"], self.env.region, self.env.account)
-        family = "lambda" if resource.legacy_lambda else "activity" if resource.kind == "activity" else "task"
-        return family, resource
-
-    def _task_succeeded(self, path: dict, output: Any) -> None:
-        family, resource = self._task_events(path)
-        state = self._state(path)
-        if _too_large(output):
-            # AWS records an oversized result as the task's failure (TaskFailed or
-            # LambdaFunctionFailed), naming the function ARN or the integration's service
-            who = state["Resource"] if resource.legacy_lambda else resource.service
-            self._task_failed(path, failures.DATA_LIMIT_EXCEEDED, _data_limit_cause(who))
-            return
-        self._task_over(path)
-        if family == "lambda":
-            self.emit(path, history.lambda_succeeded(output))
-        elif family == "activity":
-            self.emit(path, history.activity_succeeded(output))
-        else:
-            self.emit(path, history.task_succeeded(resource.service, resource.action, output))
-        try:
-            scope = self.scope(path)
-            value, assigned = dataflow.leave_with_result(state, path["input"], output, scope)
-            self._transition(path, value, assigned=assigned)
-        except Failure as failure:
-            self._fail_state(path, failure)
-
-    def _task_failed(self, path: dict, error: str | None, cause: str | None,
-                     timed_out: bool = False) -> None:
-        family, resource = self._task_events(path)
-        self._task_over(path, "TIMED_OUT" if timed_out else "CLOSED")
-        outcome = "TimedOut" if timed_out else "Failed"
-        if family == "lambda":
-            self.emit(path, history.lambda_ended(f"LambdaFunction{outcome}", error, cause))
-        elif family == "activity":
-            self.emit(path, history.activity_ended(f"Activity{outcome}", error, cause))
-        else:
-            self.emit(path, history.task_ended(f"Task{outcome}", resource.service, resource.action,
-                                               error, cause))
-        self._state_failed(path, error or failures.TASK_FAILED, cause, by_task=True)
-
-    def _task_timed_out(self, path: dict, error: str) -> None:
-        path["invocation"] += 1  # a result arriving later is stale
-        self._task_failed(path, error, None, timed_out=True)
-
-    def _task_over(self, path: dict, token_status: str = "CLOSED") -> None:
-        self._close_token(path, token_status)
-        for key in ("command", "redispatch", "beat_due", "heartbeat", "submitted", "early", "child"):
-            path.pop(key, None)
-        path["due"] = None
 
     # ---- Map and Parallel
     def _exec_parallel(self, path: dict, state: dict, scope: Scope) -> None:
@@ -475,18 +328,18 @@ class _Run:
         effective = dataflow.effective_input(state, path["input"], scope)
         items = dataflow.map_items(state, path["input"], effective, scope)
         if not isinstance(items, list):
-            raise Failure(failures.RUNTIME, _state_error(
+            raise Failure(failures.RUNTIME, fields.state_error(
                 scope, f"Invalid input: the ItemsPath '{state.get('ItemsPath', '$')}' "
                        f"must reference a JSON array, got: {history.to_json(items)}"))
-        limit = _int_field(state, "MaxConcurrency", effective, scope)
+        limit = fields.int_field(state, "MaxConcurrency", effective, scope)
         distributed = is_distributed(state)
         path.pop("failed_kids", None)
         path["kids"] = {"kind": "map", "total": len(items), "next": 0, "running": 0,
                         "limit": limit or 0, "inputs": items, "value": effective,
                         "results": [None] * len(items), "failed": 0, "failure": None,
                         "children": [], "silent": distributed,
-                        "tolerated_count": _int_field(state, "ToleratedFailureCount", effective, scope),
-                        "tolerated_pct": _number_field(state, "ToleratedFailurePercentage", effective, scope)}
+                        "tolerated_count": fields.int_field(state, "ToleratedFailureCount", effective, scope),
+                        "tolerated_pct": fields.number_field(state, "ToleratedFailurePercentage", effective, scope)}
         self.emit(path, history.map_started(len(items)))
         if distributed:
             ctx = self.snap["context"]
@@ -749,20 +602,10 @@ class _Run:
         self.step.error, self.step.cause = error, cause
         self.step.due_at = None
 
-    def _abandon_task(self, path: dict) -> None:
-        """A task cut short by a failure elsewhere: its token dies, its child execution stops."""
-        if path["phase"] != "task":
-            return
-        self._close_token(path)
-        if path.get("child"):
-            self.step.commands.append({"kind": "stop_execution", "arn": path["child"],
-                                       "error": "States.Aborted",
-                                       "cause": "The parent execution stopped."})
-
     def _check_size(self, value: Any, who: str) -> None:
         """States.DataLimitExceeded when ``value`` is over AWS's 256 KiB payload limit."""
-        if _too_large(value):
-            raise Failure(failures.DATA_LIMIT_EXCEEDED, _data_limit_cause(who))
+        if task_state.too_large(value):
+            raise Failure(failures.DATA_LIMIT_EXCEEDED, task_state.data_limit_cause(who))
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -771,142 +614,8 @@ def _timers(path: dict) -> tuple:
     return (path["due"], path.get("redispatch"), path.get("beat_due"))
 
 
-def _too_large(value: Any) -> bool:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PAYLOAD_BYTES
-
-
-def _data_limit_cause(who: str) -> str:
-    return (f"The state/task '{who}' returned a result with a size "
-            f"exceeding the maximum number of bytes service limit.")
-
-
-def _state_error(scope: Scope, message: str) -> str:
-    return (f"An error occurred while executing the state '{scope.state_name}' "
-            f"(entered at the event id #{scope.entered_event_id}). {message}")
-
-
 def _child_failure(kids: dict, error: str | None, cause: str | None) -> tuple:
     if kids.get("silent") or kids.get("tolerated_count") is not None or kids.get("tolerated_pct") is not None:
         return (failures.EXCEED_TOLERATED_FAILURE_THRESHOLD,
                 "The specified tolerated failure threshold was exceeded")
     return (error, cause)
-
-
-def _fail_field(state: dict, name: str, value: Any, scope: Scope) -> str | None:
-    if name in state:
-        found = dataflow.field_value(state, name, value, scope)
-        if not isinstance(found, str):
-            raise jsonata.unexpected_type(scope, state[name], name, "string", found)
-        return found
-    path = state.get(name + "Path")
-    if path is None:
-        return None
-    if intrinsics.is_intrinsic(path):
-        result = intrinsics.evaluate(path, value, scope)
-    else:
-        result = jsonpath.select(path, value, scope, name + "Path")
-    return result if isinstance(result, str) else history.to_json(result)
-
-
-def _resolve_value(expression: str, value: Any, scope: Scope, field_name: str) -> Any:
-    """A ``*Path`` field's value: a path, or (where AWS allows) an intrinsic function."""
-    if intrinsics.is_intrinsic(expression):
-        return intrinsics.evaluate(expression, value, scope)
-    try:
-        return jsonpath.resolve(expression, value, scope)
-    except jsonpath.NoMatch:
-        raise Failure(failures.RUNTIME, _state_error(
-            scope, f"The {field_name} parameter does not reference an input value: {expression}"))
-
-
-def _wait_until(state: dict, value: Any, entered_at: float, scope: Scope) -> float:
-    if scope.language == JSONATA and ("Seconds" in state or "Timestamp" in state):
-        return _jsonata_wait_until(state, value, entered_at, scope)
-    if "Seconds" in state:
-        return entered_at + float(state["Seconds"])
-    if "Timestamp" in state:
-        return _timestamp_epoch(state["Timestamp"], "Timestamp", state["Timestamp"], scope)
-    if "SecondsPath" in state:
-        path = state["SecondsPath"]
-        seconds = _resolve_value(path, value, scope, "SecondsPath")
-        if isinstance(seconds, bool) or not isinstance(seconds, int):
-            raise Failure(failures.RUNTIME, _state_error(
-                scope, f"The SecondsPath parameter cannot be parsed as a long value: "
-                       f"{path} == {history.to_json(seconds)}"))
-        if seconds < 0:
-            raise Failure(failures.RUNTIME, _state_error(
-                scope, f"The SecondsPath parameter references a negative value: {path} == {seconds}"))
-        return entered_at + seconds
-    path = state["TimestampPath"]
-    text = _resolve_value(path, value, scope, "TimestampPath")
-    return _timestamp_epoch(text, "TimestampPath", path, scope)
-
-
-def _jsonata_wait_until(state: dict, value: Any, entered_at: float, scope: Scope) -> float:
-    """A JSONata Wait: Seconds or Timestamp, each a literal or an expression."""
-    if "Seconds" in state:
-        seconds = dataflow.field_value(state, "Seconds", value, scope)
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
-            # only an expression can give a bad value: validation checks literal Seconds
-            raise jsonata.unexpected_type(scope, state["Seconds"], "Seconds", "non-negative integer", seconds)
-        return entered_at + seconds
-    text = dataflow.field_value(state, "Timestamp", value, scope)
-    moment = timestamps.parse(text)
-    if moment is None:
-        shown = text if isinstance(text, str) else history.to_json(text)
-        raise jsonata.query_failure(scope, "The Timestamp field cannot be parsed as an ISO-8601 extended "
-                                           f"offset date-time format string: {shown}", "Timestamp")
-    return timestamps.to_epoch(moment)
-
-
-def _timestamp_epoch(text: Any, field_name: str, where: str, scope: Scope) -> float:
-    moment = timestamps.parse(text)
-    if moment is None:
-        shown = text if isinstance(text, str) else history.to_json(text)
-        raise Failure(failures.RUNTIME, _state_error(
-            scope, f"The {field_name} parameter does not reference a valid ISO-8601 extended "
-                   f"offset date-time format string: {where} == {shown}"))
-    return timestamps.to_epoch(moment)
-
-
-def _int_field(state: dict, name: str, value: Any, scope: Scope) -> int | None:
-    return _numeric_field(state, name, value, scope, (int,), "integer")
-
-
-def _number_field(state: dict, name: str, value: Any, scope: Scope) -> float | None:
-    found = _numeric_field(state, name, value, scope, (int, float), "number")
-    return None if found is None else float(found)
-
-
-def _numeric_field(state: dict, name: str, value: Any, scope: Scope, kinds: tuple, kind_name: str):
-    """``name`` (a JSONata expression's value, in JSONata states) or the value ``namePath``
-    points at, which must be a JSON number of ``kinds``."""
-    if name in state:
-        found = dataflow.field_value(state, name, value, scope)
-        if found is not state[name] and (isinstance(found, bool) or not _whole(found, kinds)):
-            raise jsonata.unexpected_type(scope, state[name], name, kind_name, found)
-        return int(found) if kinds == (int,) else found
-    path = state.get(name + "Path")
-    if path is None:
-        return None
-    found = _resolve_value(path, value, scope, name + "Path")
-    if isinstance(found, bool) or not isinstance(found, kinds):
-        shown = found if isinstance(found, str) else history.to_json(found)
-        raise Failure(failures.RUNTIME, _state_error(
-            scope, f'The {name}Path field refers to value "{shown}" which is not a valid {kind_name}: {path}'))
-    return found
-
-
-def _whole(found: Any, kinds: tuple) -> bool:
-    """A number of ``kinds``; a JSONata integer may come back as a float like 2.0."""
-    if kinds == (int,) and isinstance(found, float):
-        return found.is_integer()
-    return isinstance(found, kinds)
-
-
-def _seconds_field(state: dict, name: str, value: Any, scope: Scope) -> int | None:
-    seconds = _int_field(state, name, value, scope)
-    if seconds is not None and seconds <= 0:
-        raise Failure(failures.RUNTIME, _state_error(
-            scope, f"The {name} value must be a positive integer, got {seconds}"))
-    return seconds

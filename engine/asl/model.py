@@ -8,7 +8,6 @@ branch, each Map processor) and the scope key that reaches it. A scope key is a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 Scope = tuple  # tuple[tuple[str, int], ...]
 
