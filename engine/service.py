@@ -14,13 +14,14 @@ import random
 import secrets
 import threading
 import uuid
+from concurrent import futures
 from typing import Any
 
 from engine import arns, errors
-from engine.paging import page_size
 from engine.asl import interpreter, model, parse, timestamps, validate
 from engine.asl.history import to_json
 from engine.clock import Clock
+from engine.paging import page_size
 from engine.runtime import connections, handlers, invoker
 from engine.runtime.executor import Executor, final_columns
 from engine.runtime.nested import Nested
@@ -59,6 +60,7 @@ class Engine(TaskOperations, RedriveOperations):
         self._revision_of = functools.lru_cache(maxsize=65536)(
             lambda arn: self._execution(arn)["revision_id"])
         self._models_lock = threading.Lock()
+        self._handler_pool: futures.ThreadPoolExecutor | None = None  # StartSyncExecution's handlers
         self._init_tasks()
         # mocks: an engine.runtime.mocks.Session whose test case answers mocked Task states
         self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution,
@@ -78,6 +80,8 @@ class Engine(TaskOperations, RedriveOperations):
 
     def close(self) -> None:
         self.stop()
+        if self._handler_pool is not None:
+            self._handler_pool.shutdown(wait=False, cancel_futures=True)
         self.store.close()
 
     def __enter__(self) -> "Engine":
@@ -293,20 +297,36 @@ class Engine(TaskOperations, RedriveOperations):
 
     def _run_in_memory(self, machine: model.Machine, arn: str, context: dict, value: Any, text: str,
                        started: float) -> interpreter.Step:
+        """Run an EXPRESS execution to its end in this thread; handlers run on a pool so that a
+        task's TimeoutSeconds fires on time even while its handler is still busy."""
         step = interpreter.start(machine, context, value, started, self.env, text)
+        running: dict[futures.Future, dict] = {}
         while not step.finished:
             now = self.clock.now()
             if now - started > SYNC_EXECUTION_LIMIT:
                 return _timed_out(step)
             commands = [c for c in step.commands if c["kind"] == "invoke"]
-            mocked, commands = self.executor.mocks.split(arn, commands) if self.executor.mocks \
+            replies, commands = self.executor.mocks.split(arn, commands) if self.executor.mocks \
                 else ([], commands)
-            replies = mocked + [invoker.invoke(c, arn, self.env.region, self.env.account, self.settings,
-                                                  self.clock.now) for c in commands]
-            if not replies and step.due_at is not None and step.due_at > now:
-                threading.Event().wait(min(step.due_at - now, 1.0))
+            for command in commands:
+                running[self._sync_pool().submit(invoker.invoke, command, arn, self.env.region,
+                                                 self.env.account, self.settings, self.clock.now)] = command
+            if not replies:
+                wait = SYNC_EXECUTION_LIMIT if step.due_at is None else max(0.0, step.due_at - now)
+                done, _ = futures.wait(running, timeout=min(wait, SYNC_EXECUTION_LIMIT),
+                                       return_when=futures.FIRST_COMPLETED)
+                replies = [future.result() for future in done]
+                for future in done:
+                    running.pop(future)
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)
         return step
+
+    def _sync_pool(self) -> futures.ThreadPoolExecutor:
+        with self._models_lock:
+            if self._handler_pool is None:
+                self._handler_pool = futures.ThreadPoolExecutor(
+                    self.settings.handler_threads, thread_name_prefix="stepstone-sync-task")
+            return self._handler_pool
 
     def describe_execution(self, execution_arn: str) -> dict:
         row = self._execution(execution_arn)

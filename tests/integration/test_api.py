@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -208,3 +209,14 @@ def test_python_handlers_with_retry_catch_and_lambda_shapes(sfn):
     assert types.count("LambdaFunctionFailed") == 3  # two flaky attempts and the boom
     assert types.count("LambdaFunctionScheduled") == 4
     assert {"TaskScheduled", "TaskStarted", "TaskSucceeded"} <= set(types)
+
+
+def test_start_sync_execution_times_a_slow_handler_out_on_time(sfn):
+    arn = create(sfn, {"StartAt": "Slow", "States": {"Slow": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:sleep-then-echo",
+        "TimeoutSeconds": 1, "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": True},
+        "Late": {"Type": "Pass", "Result": "timed out", "End": True}}}, type_="EXPRESS")
+    started = time.time()
+    answer = sfn.start_sync_execution(stateMachineArn=arn, input='{"seconds": 6}')
+    assert answer["status"] == "SUCCEEDED" and json.loads(answer["output"]) == "timed out"
+    assert time.time() - started < 4  # the handler still sleeps; the answer did not wait for it
