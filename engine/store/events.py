@@ -168,7 +168,9 @@ def insert_events_txn(conn: sa.Connection, rows: list[dict], only_new: bool = Fa
     stored = []
     for row in rows:
         insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(bus_events)
-        if conn.execute(insert.values(**row).on_conflict_do_nothing()).rowcount:
+        inserted = conn.execute(insert.values(**row).on_conflict_do_nothing()
+                                .returning(_ev.id)).first()
+        if inserted is not None:
             stored.append(row["id"])
     return stored
 
