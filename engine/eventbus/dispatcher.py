@@ -101,8 +101,11 @@ class Dispatcher:
 
     def run_once(self, owner: str) -> bool:
         fired = self.fire_schedules()
-        rows = self.store.claim_events(owner, self.clock.now(), self.settings.lease_seconds,
-                                       CLAIM_BATCH)
+        now = self.clock.now()
+        due = self.store.next_event_due()  # a read: idle rounds take no write lock (SQLite)
+        if due is None or due > now:
+            return fired
+        rows = self.store.claim_events(owner, now, self.settings.lease_seconds, CLAIM_BATCH)
         if rows:
             self._refresh_rules()  # after the claim: sees every rule older than these events
         for row in rows:

@@ -235,7 +235,8 @@ def release_event_txn(conn: sa.Connection, event_id: str, owner: str) -> None:
 
 def next_event_due_txn(conn: sa.Connection) -> float | None:
     ready = sa.case((_ev.lease_expires > _ev.due_at, _ev.lease_expires), else_=_ev.due_at)
-    return conn.execute(sa.select(sa.func.min(ready))).scalar()
+    # only unsettled events (the due_at index): the outbox keeps every delivered event
+    return conn.execute(sa.select(sa.func.min(ready)).where(_ev.due_at.is_not(None))).scalar()
 
 
 def get_event_txn(conn: sa.Connection, event_id: str) -> dict | None:
