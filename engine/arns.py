@@ -67,3 +67,25 @@ def parse_activity_arn(arn: str) -> tuple[str, str, str]:
     if not found:
         raise InvalidArn(f"Invalid Arn: '{arn}'")
     return found.group(1), found.group(2), found.group(3)
+
+
+# --- EventBridge ----------------------------------------------------------------------------
+_EVENT_BUS = re.compile(r"^arn:aws:events:([\w-]+):(\d{12}):event-bus/(.+)$")
+
+
+def event_bus_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:events:{region}:{account}:event-bus/{name}"
+
+
+def rule_arn(region: str, account: str, bus: str, name: str) -> str:
+    """``rule/NAME`` on the default bus, ``rule/BUS/NAME`` on a custom one (AWS's shapes)."""
+    path = name if bus == "default" else f"{bus}/{name}"
+    return f"arn:aws:events:{region}:{account}:rule/{path}"
+
+
+def event_bus_name(name_or_arn: str | None) -> str:
+    """The bus an ``EventBusName`` member names (a name or an event-bus ARN); default if None."""
+    if not name_or_arn:
+        return "default"
+    found = _EVENT_BUS.match(name_or_arn)
+    return found.group(3) if found else name_or_arn

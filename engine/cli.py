@@ -109,7 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from engine.api.app import build_server
     engine = _engine(args).start(args.workers)
     server = build_server(engine, args.host, args.port)
-    print(f"stepstone: serving the Step Functions API on http://{args.host}:{args.port} "
+    print(f"stepstone: serving the Step Functions and EventBridge APIs on http://{args.host}:{args.port} "
           f"(database {engine.settings.db_url})", file=sys.stderr)
     try:
         server.run()
@@ -408,4 +408,7 @@ def _parser() -> argparse.ArgumentParser:
                       "(a serve or worker process runs it on)", json_flag=True)
     redrive.add_argument("execution", metavar="EXECUTION_ARN")
     redrive.add_argument("--client-token", help="idempotency token (1-64 printable ASCII characters)")
+
+    from engine import cli_events
+    cli_events.register(commands, command)
     return parser

@@ -14,7 +14,9 @@ object and the remedy::
     |   |   InvalidToken, InvalidOutput, ValidationException, ...
     |   +-- StateMachineDoesNotExist, ExecutionDoesNotExist, ActivityDoesNotExist, TaskDoesNotExist
     |   +-- StateMachineAlreadyExists, ExecutionAlreadyExists, ExecutionLimitExceeded,
-    |       StateMachineTypeNotSupported, TaskTimedOut, ...
+    |   |   StateMachineTypeNotSupported, TaskTimedOut, ...
+    |   +-- EventBridge: InvalidEventPattern, ResourceNotFoundException,
+    |       ResourceAlreadyExistsException, LimitExceededException
     +-- StoreError                  a database problem the caller cannot fix by changing input
         +-- ConflictError           a guarded update matched no row: someone else won
 """
@@ -92,4 +94,10 @@ TaskDoesNotExist = _api_error("TaskDoesNotExist")
 TaskTimedOut = _api_error("TaskTimedOut")
 ResourceNotFound = _api_error("ResourceNotFound")
 UnknownOperation = _api_error("UnknownOperationException")
+# EventBridge (AWSEvents.*)
+InvalidEventPattern = type("InvalidEventPattern", (ApiError,), {
+    "code": "InvalidEventPatternException", "status": 400, "__doc__": "A rule's event pattern AWS refuses"})
+ResourceNotFoundException = _api_error("ResourceNotFoundException")
+ResourceAlreadyExistsException = _api_error("ResourceAlreadyExistsException")
+LimitExceededException = _api_error("LimitExceededException")
 InternalFailure = _api_error("InternalFailure", 500)

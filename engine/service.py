@@ -23,8 +23,10 @@ from engine.asl.history import to_json
 from engine.clock import Clock
 from engine.paging import page_size
 from engine.runtime import connections, handlers, invoker
+from engine.eventbus.dispatcher import Dispatcher
 from engine.runtime.executor import Executor, final_columns
 from engine.runtime.nested import Nested
+from engine.service_events import EventsOperations
 from engine.service_redrive import RedriveOperations
 from engine.service_tasks import TaskOperations
 from engine.settings import MEMORY_DB, Settings, from_environment
@@ -65,6 +67,9 @@ class Engine(TaskOperations, RedriveOperations):
         # mocks: an engine.runtime.mocks.Session whose test case answers mocked Task states
         self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution,
                                  self.env, services=Nested(self), mocks=mocks)
+        # the EventBridge API (its own object: its action names clash with Step Functions')
+        self.events = EventsOperations(self)
+        self.dispatcher = Dispatcher(self.store, self.settings, self.clock, self._start_target)
 
     @classmethod
     def in_memory(cls, **settings: Any) -> "Engine":
@@ -73,9 +78,11 @@ class Engine(TaskOperations, RedriveOperations):
     # ---- lifecycle
     def start(self, workers: int | None = None) -> "Engine":
         self.executor.start(workers)
+        self.dispatcher.start()
         return self
 
     def stop(self) -> None:
+        self.dispatcher.stop()
         self.executor.stop()
 
     def close(self) -> None:
@@ -91,8 +98,25 @@ class Engine(TaskOperations, RedriveOperations):
         self.close()
 
     def run_until_idle(self) -> None:
-        """Advance every execution that can move now, in this thread (tests, ``stepstone run``)."""
-        self.executor.run_until_idle()
+        """Advance every execution (and deliver every event) that can move now, in this thread
+        (tests, ``stepstone run``)."""
+        while True:
+            delivered = self.dispatcher.run_until_idle()
+            self.executor.run_until_idle()
+            if not delivered:
+                return
+
+    def publish_events(self, events: list[dict], event_bus_name: str = "default") -> list[str]:
+        """Put complete events (each with its ``id``) on a bus, skipping ids already stored:
+        an idempotent PutEvents for sources with their own message ids. Returns the new ids."""
+        return self.events.publish(events, event_bus_name)
+
+    def _start_target(self, state_machine_arn: str, name: str, input: str) -> str:
+        """StartExecution for a rule's target; a name already taken means it already started."""
+        try:
+            return self.start_execution(state_machine_arn, name=name, input=input)["executionArn"]
+        except errors.ExecutionAlreadyExists:
+            return arns.execution_arn(state_machine_arn, name)
 
     def wait(self, execution_arn: str, timeout: float | None = None) -> dict:
         """Drive (or wait for) an execution until it ends; returns DescribeExecution's answer."""

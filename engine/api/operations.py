@@ -11,7 +11,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from engine.api.protocol import JSON_1_0, camel_to_snake, check_required
+from engine.api.protocol import JSON_1_0, JSON_1_1, camel_to_snake, check_required
 from engine.errors import UnknownOperation
 
 
@@ -60,8 +60,31 @@ STEP_FUNCTIONS = Service(
     },
 )
 
-# Adding EventBridge later is one entry: "AWSEvents": Service("AWSEvents", JSON_1_1, {...}).
-SERVICES: dict[str, Service] = {STEP_FUNCTIONS.target_prefix: STEP_FUNCTIONS}
+EVENTS = Service(
+    target_prefix="AWSEvents",
+    content_type=JSON_1_1,
+    operations={
+        "CreateEventBus": ("Name",),
+        "DeleteEventBus": ("Name",),
+        "DescribeEventBus": (),
+        "ListEventBuses": (),
+        "PutRule": ("Name",),
+        "DescribeRule": ("Name",),
+        "ListRules": (),
+        "DeleteRule": ("Name",),
+        "EnableRule": ("Name",),
+        "DisableRule": ("Name",),
+        "PutTargets": ("Rule", "Targets"),
+        "RemoveTargets": ("Rule", "Ids"),
+        "ListTargetsByRule": ("Rule",),
+        "ListRuleNamesByTarget": ("TargetArn",),
+        "PutEvents": ("Entries",),
+        "TestEventPattern": ("EventPattern", "Event"),
+    },
+    facade=lambda engine: engine.events,
+)
+
+SERVICES: dict[str, Service] = {service.target_prefix: service for service in (STEP_FUNCTIONS, EVENTS)}
 
 
 @dataclass(frozen=True)

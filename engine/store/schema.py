@@ -143,3 +143,99 @@ task_tokens = sa.Table(
     sa.Column("last_beat", sa.Double(), nullable=True),
     sa.Index(None, "activity_arn", "status", "created"),
 )
+
+# --- the event bus (EventBridge) ----------------------------------------------------------
+# Custom event buses; the "default" bus always exists and has no row.
+event_buses = sa.Table(
+    "event_buses", metadata,
+    sa.Column("name", sa.String(), primary_key=True),
+    sa.Column("arn", sa.String(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("creation_time", sa.Double(), nullable=False),
+)
+
+event_rules = sa.Table(
+    "event_rules", metadata,
+    sa.Column("bus", sa.String(), primary_key=True),
+    sa.Column("name", sa.String(), primary_key=True),
+    sa.Column("arn", sa.String(), nullable=False),
+    sa.Column("event_pattern", sa.Text(), nullable=True),  # the JSON text as given
+    sa.Column("schedule_expression", sa.String(), nullable=True),
+    sa.Column("state", sa.String(), nullable=False),  # ENABLED | DISABLED
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("role_arn", sa.String(), nullable=True),
+    sa.Column("created", sa.Double(), nullable=False),
+    # scheduled rules: when the schedule next fires; a guarded update decides who fires it
+    sa.Column("next_fire", sa.Double(), nullable=True),
+)
+
+event_targets = sa.Table(
+    "event_targets", metadata,
+    sa.Column("bus", sa.String(), primary_key=True),
+    sa.Column("rule", sa.String(), primary_key=True),
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("arn", sa.String(), nullable=False, index=True),
+    sa.Column("role_arn", sa.String(), nullable=True),
+    sa.Column("input", sa.Text(), nullable=True),
+    sa.Column("input_path", sa.Text(), nullable=True),
+    sa.Column("input_transformer", JsonText(), nullable=True),
+    sa.Column("retry_policy", JsonText(), nullable=True),
+    sa.Column("dead_letter_config", JsonText(), nullable=True),
+)
+
+# One row: bumped by every rule or target change, so each process knows when to reload the
+# rules it has compiled.
+event_rules_version = sa.Table(
+    "event_rules_version", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+)
+
+# The outbox: every accepted event, stored before PutEvents answers. ``due_at`` is NULL once
+# every delivery of the event is settled; a dispatcher leases the row while it works on it.
+bus_events = sa.Table(
+    "bus_events", metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("bus", sa.String(), nullable=False),
+    sa.Column("event", JsonText(), nullable=False),  # the whole event envelope
+    sa.Column("ingested", sa.Double(), nullable=False),
+    # a scheduled event goes only to the targets of the rule that fired it
+    sa.Column("rule", sa.String(), nullable=True),
+    sa.Column("matched", sa.Boolean(), nullable=False),  # deliveries were created
+    sa.Column("due_at", sa.Double(), nullable=True, index=True),
+    sa.Column("lease_owner", sa.String(), nullable=True),
+    sa.Column("lease_expires", sa.Double(), nullable=True),
+)
+
+# One row per (event, rule, target): the target as it was when the event matched, and how
+# its delivery went. PENDING -> DELIVERED | DEAD (moved to the dead letters).
+event_deliveries = sa.Table(
+    "event_deliveries", metadata,
+    sa.Column("event_id", sa.String(), primary_key=True),
+    sa.Column("rule", sa.String(), primary_key=True),
+    sa.Column("target_id", sa.String(), primary_key=True),
+    sa.Column("bus", sa.String(), nullable=False),
+    sa.Column("rule_arn", sa.String(), nullable=False),
+    sa.Column("target", JsonText(), nullable=False),  # PutTargets shape
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),  # failed attempts so far
+    sa.Column("next_attempt", sa.Double(), nullable=True),
+    sa.Column("execution_arn", sa.String(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("created", sa.Double(), nullable=False),
+)
+
+event_dead_letters = sa.Table(
+    "event_dead_letters", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(), nullable=False, index=True),
+    sa.Column("bus", sa.String(), nullable=False),
+    sa.Column("rule", sa.String(), nullable=False),
+    sa.Column("target_id", sa.String(), nullable=False),
+    sa.Column("target_arn", sa.String(), nullable=False),
+    sa.Column("dead_letter_arn", sa.String(), nullable=True),  # the target's DeadLetterConfig
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("created", sa.Double(), nullable=False),
+    sqlite_autoincrement=True,
+)

@@ -20,7 +20,7 @@ from typing import Any, Iterator, Sequence
 import sqlalchemy as sa
 
 from engine.errors import ConflictError, StoreError
-from engine.store import catalog, dialects, executions, migrate, tokens, workitems
+from engine.store import catalog, dialects, events, executions, migrate, tokens, workitems
 from engine.store.schema import metadata
 
 
@@ -254,3 +254,140 @@ class Store:
             return tokens.list_tokens_txn(conn, execution_arn=execution_arn, state_name=state_name,
                                           activity_arn=activity_arn, older_than=older_than,
                                           limit=limit, after=after)
+
+    # -- the event bus ---------------------------------------------------------------------------
+
+    def insert_bus(self, row: dict) -> None:
+        message = f"Event bus {row.get('name')} already exists."
+        with self._txn(write=True, conflict=message) as conn:
+            events.insert_bus_txn(conn, row)
+
+    def get_bus(self, name: str) -> dict | None:
+        with self._txn() as conn:
+            return events.get_bus_txn(conn, name)
+
+    def list_buses(self, prefix: str | None = None) -> list[dict]:
+        with self._txn() as conn:
+            return events.list_buses_txn(conn, prefix)
+
+    def delete_bus(self, name: str) -> None:
+        with self._txn(write=True) as conn:
+            events.delete_bus_txn(conn, name)
+
+    def put_rule(self, row: dict) -> None:
+        with self._txn(write=True, conflict=f"Rule {row.get('name')} was created concurrently") as conn:
+            events.put_rule_txn(conn, row)
+
+    def get_rule(self, bus: str, name: str) -> dict | None:
+        with self._txn() as conn:
+            return events.get_rule_txn(conn, bus, name)
+
+    def list_rules(self, bus: str, prefix: str | None, limit: int,
+                   after: str | None = None) -> tuple[list[dict], str | None]:
+        with self._txn() as conn:
+            return events.list_rules_txn(conn, bus, prefix, limit, after)
+
+    def update_rule(self, bus: str, name: str, changes: dict) -> bool:
+        """Change some fields of a rule; False when there is no such rule."""
+        with self._txn(write=True) as conn:
+            return events.update_rule_txn(conn, bus, name, changes)
+
+    def delete_rule(self, bus: str, name: str) -> str:
+        """'deleted', 'missing' or 'has_targets' (nothing deleted)."""
+        with self._txn(write=True) as conn:
+            return events.delete_rule_txn(conn, bus, name)
+
+    def rules_version(self) -> int:
+        """A counter every rule or target change bumps (for caches of compiled rules)."""
+        with self._txn() as conn:
+            return events.rules_version_txn(conn)
+
+    def enabled_rules(self) -> list[dict]:
+        with self._txn() as conn:
+            return events.enabled_rules_txn(conn)
+
+    def put_targets(self, bus: str, rule: str, rows: list[dict], limit: int) -> bool:
+        """Add or replace targets of a rule in one transaction; False (nothing written) when
+        the rule would then have more than ``limit`` targets."""
+        with self._txn(write=True) as conn:
+            ids = events.target_ids_txn(conn, bus, rule) | {row["id"] for row in rows}
+            if len(ids) > limit:
+                return False
+            for row in rows:
+                events.put_target_txn(conn, row)
+            events.bump_version_txn(conn)
+            return True
+
+    def remove_targets(self, bus: str, rule: str, ids: list[str]) -> None:
+        with self._txn(write=True) as conn:
+            events.remove_targets_txn(conn, bus, rule, ids)
+
+    def list_targets(self, bus: str, rule: str, limit: int,
+                     after: str | None = None) -> tuple[list[dict], str | None]:
+        with self._txn() as conn:
+            return events.list_targets_txn(conn, bus, rule, limit, after)
+
+    def targets_of_rules(self, bus: str, rules: list[str]) -> list[dict]:
+        with self._txn() as conn:
+            return events.targets_of_rules_txn(conn, bus, rules)
+
+    def rule_names_by_target(self, bus: str, arn: str, limit: int,
+                             after: str | None = None) -> tuple[list[str], str | None]:
+        with self._txn() as conn:
+            return events.rule_names_by_target_txn(conn, bus, arn, limit, after)
+
+    def insert_events(self, rows: list[dict], only_new: bool = False) -> list[str]:
+        """Store accepted events (the outbox) in one transaction; returns the ids stored
+        (``only_new``: events whose id is already stored are skipped, not an error)."""
+        with self._txn(write=True, conflict="An event with this id was already stored") as conn:
+            return events.insert_events_txn(conn, rows, only_new)
+
+    def claim_events(self, owner: str, now: float, lease_seconds: float,
+                     limit: int) -> list[dict]:
+        with self._txn(write=True) as conn:
+            return events.claim_events_txn(conn, owner, now, lease_seconds, limit)
+
+    def record_matches(self, event_id: str, owner: str, deliveries: list[dict]) -> None:
+        """ConflictError when ``owner`` lost the event's lease (nothing written)."""
+        with self._txn(write=True, conflict=f"Event {event_id} was matched twice") as conn:
+            events.record_matches_txn(conn, event_id, owner, deliveries)
+
+    def settle_delivery(self, owner: str, delivery: dict, changes: dict,
+                        dead_letter: dict | None = None) -> None:
+        """ConflictError when ``owner`` lost the event's lease (nothing written)."""
+        with self._txn(write=True) as conn:
+            events.settle_delivery_txn(conn, owner, delivery, changes, dead_letter)
+
+    def release_event(self, event_id: str, owner: str) -> None:
+        with self._txn(write=True) as conn:
+            events.release_event_txn(conn, event_id, owner)
+
+    def next_event_due(self) -> float | None:
+        with self._txn() as conn:
+            return events.next_event_due_txn(conn)
+
+    def get_event(self, event_id: str) -> dict | None:
+        """A stored event with its deliveries; None when unknown."""
+        with self._txn() as conn:
+            return events.get_event_txn(conn, event_id)
+
+    def redeliver(self, event_id: str, now: float, delivery: tuple[str, str] | None = None) -> int:
+        with self._txn(write=True) as conn:
+            return events.redeliver_txn(conn, event_id, now, delivery)
+
+    def list_dead_letters(self, limit: int, after: str | None = None) -> tuple[list[dict], str | None]:
+        with self._txn() as conn:
+            return events.list_dead_letters_txn(conn, limit, after)
+
+    def redrive_dead_letter(self, dead_letter_id: int, now: float) -> bool:
+        with self._txn(write=True) as conn:
+            return events.redrive_dead_letter_txn(conn, dead_letter_id, now)
+
+    def due_schedules(self, now: float) -> list[dict]:
+        with self._txn() as conn:
+            return events.due_schedules_txn(conn, now)
+
+    def fire_schedule(self, rule: dict, next_fire: float | None, event_row: dict) -> bool:
+        """True when this caller fired the rule's tick (stored its event)."""
+        with self._txn(write=True) as conn:
+            return events.fire_schedule_txn(conn, rule, next_fire, event_row)
