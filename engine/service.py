@@ -23,9 +23,10 @@ from engine.asl.history import to_json
 from engine.clock import Clock
 from engine.paging import page_size
 from engine.runtime import connections, handlers, invoker
+from engine.eventbus import status
 from engine.eventbus.dispatcher import Dispatcher
 from engine.runtime.executor import Executor, final_columns
-from engine.runtime.nested import Nested
+from engine.runtime.services import EngineServices
 from engine.service_events import EventsOperations
 from engine.service_redrive import RedriveOperations
 from engine.service_tasks import TaskOperations
@@ -66,7 +67,7 @@ class Engine(TaskOperations, RedriveOperations):
         self._init_tasks()
         # mocks: an engine.runtime.mocks.Session whose test case answers mocked Task states
         self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution,
-                                 self.env, services=Nested(self), mocks=mocks)
+                                 self.env, services=EngineServices(self), mocks=mocks)
         # the EventBridge API (its own object: its action names clash with Step Functions')
         self.events = EventsOperations(self)
         self.dispatcher = Dispatcher(self.store, self.settings, self.clock, self._start_target)
@@ -268,18 +269,26 @@ class Engine(TaskOperations, RedriveOperations):
                "redrive_count": 0, "started_by": started_by}
         if started_by is not None:
             step.snapshot["parent"] = started_by
+        published = []
+        if machine["type"] == "STANDARD":  # AWS publishes status changes of STANDARD executions
+            step.snapshot["status_events"] = now
+            published.append(status.status_change(row, self.settings.region, self.settings.account, now))
         if step.finished:
             row.update(final_columns(step, now))
+            if published:
+                published.append(status.status_change(row, self.settings.region, self.settings.account, now))
         try:
             # a snapshot that ended unsuccessfully is kept for RedriveExecution
             self.store.insert_execution(row, step.snapshot, step.due_at, step.events,
-                                        step.token_changes)
+                                        step.token_changes, published)
         except errors.ConflictError:
             return self._same_start(self.store.get_execution(arn), text, started_by)
         self.executor.dispatch(arn, step.commands)
         self.executor.wake()
         if step.token_changes:
             self.tokens_opened()
+        if published:
+            self.dispatcher.wake()
         return {"executionArn": arn, "startDate": now, "finished": row if step.finished else None}
 
     def _same_start(self, existing: dict, text: str, started_by: dict | None) -> dict:

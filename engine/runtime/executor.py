@@ -47,6 +47,8 @@ class Services(Protocol):
     def child_finished(self, snapshot: dict, columns: dict) -> list[tuple[str, dict]]: ...
     def stop_child(self, arn: str, error: str | None, cause: str | None) -> None: ...
     def tokens_opened(self) -> None: ...
+    def status_events(self, snapshot: dict, columns: dict) -> list[dict]: ...
+    def events_published(self) -> None: ...
 
 
 class Executor:
@@ -136,16 +138,19 @@ class Executor:
         step = interpreter.advance(self.model_for(arn), item["snapshot"],
                                    [message["body"] for message in item["inbox"]], now, self.env)
         columns = final_columns(step, now) if step.finished else None
-        posts = []
-        if columns is not None and step.snapshot.get("parent") and self.services is not None:
-            posts = self.services.child_finished(step.snapshot, columns)
+        posts, published = [], []
+        if columns is not None and self.services is not None:
+            if step.snapshot.get("parent"):
+                posts = self.services.child_finished(step.snapshot, columns)
+            published = self.services.status_events(step.snapshot, columns)
         try:
             self.store.commit(
                 arn, item["version"], owner, snapshot=step.snapshot, due_at=step.due_at,
                 events=step.events,  # already history_events rows
                 execution=columns,
                 consumed_inbox=[message["id"] for message in item["inbox"]],
-                finished=step.finished, token_changes=step.token_changes, now=now, posts=posts)
+                finished=step.finished, token_changes=step.token_changes, now=now, posts=posts,
+                bus_events=published)
         except ConflictError:
             logger.info("lost the lease on %s; another worker goes on", arn)
             return
@@ -157,6 +162,8 @@ class Executor:
         self.dispatch(arn, step.commands, inline)
         if step.token_changes and self.services is not None:
             self.services.tokens_opened()
+        if published:
+            self.services.events_published()
 
     # ---- commands
     def dispatch(self, arn: str, commands: list[dict], inline: bool = False) -> None:

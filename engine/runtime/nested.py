@@ -28,44 +28,35 @@ def is_start_execution(resource: str) -> bool:
     return found.service == "states" and found.action.startswith("startExecution")
 
 
-class Nested:
-    """The executor's services (see ``executor.Services``) over an Engine."""
+def start_child(engine: "Engine", command: dict, parent_arn: str) -> list[dict]:
+    """Start the child of a startExecution task; the replies for the parent's path."""
+    reply = {"path": command["path"], "invocation": command["invocation"]}
+    pattern = describe_resource(command["resource"]).pattern
+    payload = command["payload"] if isinstance(command["payload"], dict) else {}
+    name = payload.get("Name") or str(uuid.uuid5(
+        uuid.NAMESPACE_URL, f"{parent_arn}/{command['path']}/{command['invocation']}"))
+    link = {"arn": parent_arn, "path": command["path"], "invocation": command["invocation"],
+            "pattern": pattern}
+    try:
+        started = engine.start_child_execution(
+            str(payload.get("StateMachineArn", "")), name, _input_text(payload.get("Input")), link)
+    except errors.ApiError as error:
+        return [{**reply, "kind": "task_result", **_sdk_error(error)}]
+    replies = [{**reply, "kind": "task_submitted" if pattern else "task_result",
+                "output": start_output(started["executionArn"], started["startDate"])}]
+    finished = started.get("finished")
+    if finished is not None and pattern in SYNC_PATTERNS:
+        replies.append(child_result(link, finished))
+    return replies
 
-    def __init__(self, engine: "Engine"):
-        self.engine = engine
 
-    def start_child(self, command: dict, parent_arn: str) -> list[dict]:
-        reply = {"path": command["path"], "invocation": command["invocation"]}
-        pattern = describe_resource(command["resource"]).pattern
-        payload = command["payload"] if isinstance(command["payload"], dict) else {}
-        name = payload.get("Name") or str(uuid.uuid5(
-            uuid.NAMESPACE_URL, f"{parent_arn}/{command['path']}/{command['invocation']}"))
-        link = {"arn": parent_arn, "path": command["path"], "invocation": command["invocation"],
-                "pattern": pattern}
-        try:
-            started = self.engine.start_child_execution(
-                str(payload.get("StateMachineArn", "")), name, _input_text(payload.get("Input")), link)
-        except errors.ApiError as error:
-            return [{**reply, "kind": "task_result", **_sdk_error(error)}]
-        replies = [{**reply, "kind": "task_submitted" if pattern else "task_result",
-                    "output": start_output(started["executionArn"], started["startDate"])}]
-        finished = started.get("finished")
-        if finished is not None and pattern in SYNC_PATTERNS:
-            replies.append(child_result(link, finished))
-        return replies
-
-    def child_finished(self, snapshot: dict, columns: dict) -> list[tuple[str, dict]]:
-        link = snapshot["parent"]
-        if link.get("pattern") not in SYNC_PATTERNS:
-            return []  # the parent waits for a task token, not for this execution's end
-        row = self.engine.store.get_execution(snapshot["context"]["Execution"]["Id"]) or {}
-        return [(link["arn"], child_result(link, {**row, **columns}))]
-
-    def stop_child(self, arn: str, error: str | None, cause: str | None) -> None:
-        self.engine.stop_execution(arn, error, cause, wait=False)
-
-    def tokens_opened(self) -> None:
-        self.engine.tokens_opened()
+def child_finished(engine: "Engine", snapshot: dict, columns: dict) -> list[tuple[str, dict]]:
+    """The parent's answer (a post for its inbox) when a ``.sync`` child ends."""
+    link = snapshot["parent"]
+    if link.get("pattern") not in SYNC_PATTERNS:
+        return []  # the parent waits for a task token, not for this execution's end
+    row = engine.store.get_execution(snapshot["context"]["Execution"]["Id"]) or {}
+    return [(link["arn"], child_result(link, {**row, **columns}))]
 
 
 # --- AWS's shapes --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from engine.errors import ConflictError, StoreError
 from engine.store import catalog, dialects, events, executions, migrate, tokens, workitems
+from engine.store import events as outbox  # ``events`` is also the history-events argument
 from engine.store.schema import metadata
 
 
@@ -114,13 +115,17 @@ class Store:
     # -- executions --------------------------------------------------------------------------
 
     def insert_execution(self, row: dict, snapshot: dict | None, due_at: float | None,
-                         events: list[dict], token_changes: Sequence[dict] = ()) -> None:
-        """Record a new execution, its first events and (when ``snapshot``) its work item."""
+                         events: list[dict], token_changes: Sequence[dict] = (),
+                         bus_events: Sequence[dict] = ()) -> None:
+        """Record a new execution, its first events and (when ``snapshot``) its work item, and
+        the bus events it publishes (status changes), in one transaction."""
         message = (f"Execution {row.get('arn')} already exists: start it under another name")
         with self._txn(write=True, conflict=message) as conn:
             executions.insert_execution_txn(conn, row, snapshot, due_at, events)
             tokens.apply_token_changes_txn(conn, row["arn"], list(token_changes),
                                            row["start_date"])
+            if bus_events:
+                outbox.insert_events_txn(conn, list(bus_events), only_new=True)
 
     def get_execution(self, arn: str) -> dict | None:
         with self._txn() as conn:
@@ -182,12 +187,12 @@ class Store:
                due_at: float | None, events: list[dict], execution: dict | None = None,
                consumed_inbox: Sequence[int] = (), finished: bool = False,
                token_changes: Sequence[dict] = (), now: float = 0.0,
-               posts: Sequence[tuple[str, dict]] = ()) -> int:
+               posts: Sequence[tuple[str, dict]] = (), bus_events: Sequence[dict] = ()) -> int:
         """Record one step; ConflictError (and nothing changed) when the item moved on.
 
         In the same transaction: the task tokens the step opened or gave up (every token of
-        the execution when it ``finished``), and ``posts``, messages for other executions
-        (a child's result for its parent).
+        the execution when it ``finished``), ``posts``, messages for other executions (a
+        child's result for its parent), and ``bus_events`` it publishes (status changes).
         """
         message = (f"History of {execution_arn} already has one of the event ids "
                    f"{[event['id'] for event in events]}: this step was recorded by another worker")
@@ -201,6 +206,8 @@ class Store:
                 tokens.close_execution_tokens_txn(conn, execution_arn)
             for target, body in posts:
                 workitems.post_txn(conn, target, body, now)
+            if bus_events:
+                outbox.insert_events_txn(conn, list(bus_events), only_new=True)
             return version
 
     def release(self, execution_arn: str, owner: str) -> bool:
