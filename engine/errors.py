@@ -11,7 +11,7 @@ object and the remedy::
     +-- MockConfigError             a mock configuration (``--mock-config``) that cannot be used
     +-- ApiError                    AWS-shaped errors: ``code`` and ``status``
     |   +-- InvalidDefinition, InvalidArn, InvalidName, InvalidExecutionInput,
-    |   |   InvalidToken, InvalidOutput, ValidationException, ...
+    |   |   InvalidToken, InvalidOutput, ValidationException, InvalidEventPattern, ...
     |   +-- StateMachineDoesNotExist, ExecutionDoesNotExist, ActivityDoesNotExist, TaskDoesNotExist
     |   +-- StateMachineAlreadyExists, ExecutionAlreadyExists, ExecutionLimitExceeded,
     |       StateMachineTypeNotSupported, TaskTimedOut, ...
@@ -78,6 +78,8 @@ InvalidOutput = _api_error("InvalidOutput")
 InvalidToken = _api_error("InvalidToken")
 InvalidLoggingConfiguration = _api_error("InvalidLoggingConfiguration")
 ValidationException = _api_error("ValidationException")
+InvalidEventPattern = _api_error(
+    "InvalidEventPatternException", 400, "An EventBridge event pattern that does not compile (AWS's reason).")
 MissingRequiredParameter = _api_error("MissingRequiredParameter")
 StateMachineDoesNotExist = _api_error("StateMachineDoesNotExist")
 StateMachineDeleting = _api_error("StateMachineDeleting")

@@ -1,0 +1,1 @@
+"""The EventBridge-compatible event bus: event patterns, rules, targets and delivery."""
