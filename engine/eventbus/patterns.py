@@ -26,6 +26,7 @@ EVENT_NOT_VALID = "Parameter Event is not valid."
 EVENT_REQUIRED_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
 WILDCARD_COMPLEXITY_LIMIT = 10  # a rule reaching this many live wildcard states is too complex
 SOURCE_SNIPPET = 500  # Jackson quotes at most this many characters of the source
+MAX_NESTING = 1000  # Jackson's StreamReadConstraints default
 
 _RESERVED_IN_OR = frozenset([
     "exactly", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists", "wildcard",
@@ -180,6 +181,9 @@ class _Reader:
             return STRING, None
         if char in "[{":
             self.pos += 1
+            if len(self.stack) >= MAX_NESTING:
+                self.barf(f"Document nesting depth ({len(self.stack) + 1}) exceeds the maximum allowed "
+                          f"({MAX_NESTING}, from `StreamReadConstraints.getMaxNestingDepth()`)")
             self.stack.append([char, 0, start])
             return char, char
         if char in "tfn":
@@ -958,8 +962,9 @@ def compile_pattern(pattern: str | dict) -> Pattern:
         _check_complexity(rules)
     except (_Barf, _IllegalArgument) as problem:
         raise InvalidEventPattern(REASON + str(problem)) from None
-    except RecursionError:
-        raise InvalidEventPattern(REASON + "Filter is too deeply nested") from None
+    except RecursionError:  # Jackson refuses past 1,000 levels; Python's stack gives out first
+        raise InvalidEventPattern(REASON + f"Document nesting depth exceeds the maximum allowed ({MAX_NESTING}, "
+                                  "from `StreamReadConstraints.getMaxNestingDepth()`)") from None
     branches = [tuple(Field(path, matchers) for path, matchers in sorted(rule.items())) for rule in rules]
     return Pattern(text, branches)
 
