@@ -25,6 +25,7 @@ class Settings:
     activity_poll_seconds: float = 60.0  # GetActivityTask's long poll (AWS: 60 s)
     http_allow: tuple[str, ...] = ()  # host[:port] patterns the HTTP Task may call; none by default
     connections: str | None = None  # JSON/YAML file of EventBridge connections for the HTTP Task
+    sources: str | None = None  # JSON/YAML file of broker event sources (Redis Streams, NATS JetStream)
 
     def with_flags(self, **flags) -> "Settings":
         """Override with the flags that were given (None means "not given")."""
@@ -50,4 +51,5 @@ def from_environment(environ: dict | None = None) -> Settings:
         activity_poll_seconds=float(env.get("STEPSTONE_ACTIVITY_POLL_SECONDS", "60")),
         http_allow=tuple(h.strip() for h in env.get("STEPSTONE_HTTP_ALLOW", "").split(",") if h.strip()),
         connections=env.get("STEPSTONE_CONNECTIONS") or None,
+        sources=env.get("STEPSTONE_SOURCES") or None,
     )

@@ -595,8 +595,8 @@ _SHIPPED = sorted(
     path
     for pattern in ("*.json", "*.yaml", "*.yml")
     for path in (REPO / "definitions").glob("**/" + pattern)
-    # execution inputs and mock configurations live next to their definitions
-    if not path.name.endswith((".input.json", ".mocks.json"))
+    # execution inputs, mock configurations and broker sources live next to their definitions
+    if not path.name.endswith((".input.json", ".mocks.json", ".sources.yaml", ".sources.yml", ".sources.json"))
 )
 
 

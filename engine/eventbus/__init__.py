@@ -1,0 +1,1 @@
+"""The EventBridge-compatible event bus: pattern matching, rules, targets and broker sources."""
