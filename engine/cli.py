@@ -20,6 +20,8 @@ from engine.settings import MEMORY_DB, from_environment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ROLE = "arn:aws:iam::{account}:role/stepstone"
+SOURCES_HELP = ("broker event sources file (JSON/YAML: Redis Streams, NATS JetStream; "
+                "default: STEPSTONE_SOURCES)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,7 +253,8 @@ def _engine(args: argparse.Namespace, db_default: str | None = None, mocks=None,
     url = getattr(args, "db", None) or db_default or env.db_url
     flags = {"db_url": url, "handlers": tuple(getattr(args, "handlers", None) or ()),
              "http_allow": tuple(getattr(args, "http_allow", None) or ()),
-             "connections": getattr(args, "connections", None), **settings}
+             "connections": getattr(args, "connections", None),
+             "sources": getattr(args, "sources", None), **settings}
     return Engine(settings=env.with_flags(**flags), mocks=mocks)
 
 
@@ -357,10 +360,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8083)
     serve.add_argument("--workers", type=int, default=None, help="executor threads (default 2)")
+    serve.add_argument("--sources", metavar="FILE", help=SOURCES_HELP)
 
     worker = command("worker", cmd_worker, "run only the executor (scale out on a shared PostgreSQL)",
                      handlers=True)
     worker.add_argument("--workers", type=int, default=None)
+    worker.add_argument("--sources", metavar="FILE", help=SOURCES_HELP)
 
     db = commands.add_parser("db", help="database administration")
     db_commands = db.add_subparsers(title="db commands", metavar="COMMAND")

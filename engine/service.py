@@ -21,10 +21,11 @@ from engine import arns, errors
 from engine.asl import interpreter, model, parse, timestamps, validate
 from engine.asl.history import to_json
 from engine.clock import Clock
-from engine.paging import page_size
-from engine.runtime import connections, handlers, invoker
+from engine.eventbus import sources as event_sources
 from engine.eventbus import status
 from engine.eventbus.dispatcher import Dispatcher
+from engine.paging import page_size
+from engine.runtime import connections, handlers, invoker
 from engine.runtime.executor import Executor, final_columns
 from engine.runtime.services import EngineServices
 from engine.service_events import EventsOperations
@@ -53,6 +54,9 @@ class Engine(TaskOperations, RedriveOperations):
             self.store.upgrade()
         handlers.load(self.settings.handlers)
         connections.config(self.settings)  # a bad STEPSTONE_CONNECTIONS file fails here, not mid-run
+        # broker event sources (STEPSTONE_SOURCES): a bad file fails here; they run from start()
+        self._source_configs = event_sources.load_file(self.settings.sources) if self.settings.sources else []
+        self._sources: event_sources.Sources | None = None
         self.env = interpreter.Env(region=self.settings.region, account=self.settings.account,
                                    random=random.Random(), new_uuid=lambda: str(uuid.uuid4()),
                                    new_token=lambda: secrets.token_urlsafe(32),
@@ -80,9 +84,16 @@ class Engine(TaskOperations, RedriveOperations):
     def start(self, workers: int | None = None) -> "Engine":
         self.executor.start(workers)
         self.dispatcher.start()
+        if self._source_configs and self._sources is None:
+            self._sources = event_sources.start_sources(
+                self._source_configs, event_sources.bus_sink(self.publish_events),
+                account=self.settings.account, region=self.settings.region)
         return self
 
     def stop(self) -> None:
+        if self._sources is not None:  # first: they finish their batch in flight into the bus
+            self._sources.stop()
+            self._sources = None
         self.dispatcher.stop()
         self.executor.stop()
 

@@ -26,6 +26,7 @@ class Settings:
     http_allow: tuple[str, ...] = ()  # host[:port] patterns the HTTP Task may call; none by default
     connections: str | None = None  # JSON/YAML file of EventBridge connections for the HTTP Task
     event_retry_seconds: float = 1.0  # first retry of a failed event delivery; doubles, max 300 s
+    sources: str | None = None  # JSON/YAML file of broker event sources (Redis Streams, NATS JetStream)
 
     def with_flags(self, **flags) -> "Settings":
         """Override with the flags that were given (None means "not given")."""
@@ -52,4 +53,5 @@ def from_environment(environ: dict | None = None) -> Settings:
         http_allow=tuple(h.strip() for h in env.get("STEPSTONE_HTTP_ALLOW", "").split(",") if h.strip()),
         connections=env.get("STEPSTONE_CONNECTIONS") or None,
         event_retry_seconds=float(env.get("STEPSTONE_EVENT_RETRY_SECONDS", "1")),
+        sources=env.get("STEPSTONE_SOURCES") or None,
     )

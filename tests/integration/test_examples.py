@@ -13,7 +13,8 @@ from local_http import start_file_server
 REPO = Path(__file__).resolve().parents[2]
 DEFINITIONS = REPO / "definitions"
 ALL_EXAMPLES = sorted(p for p in DEFINITIONS.iterdir() if p.suffix in (".json", ".yaml")
-                      and not p.name.endswith((".input.json", ".mocks.json", ".rules.yaml")))
+                      and not p.name.endswith((".input.json", ".mocks.json", ".rules.yaml", ".sources.yaml",
+                                               ".sources.yml", ".sources.json")))
 # examples that wait for a person run with a simulated approver in test_approval.py
 INTERACTIVE = {"approval", "activity-review"}
 EXAMPLES = [p for p in ALL_EXAMPLES if p.name.split(".")[0] not in INTERACTIVE]

@@ -595,8 +595,9 @@ _SHIPPED = sorted(
     path
     for pattern in ("*.json", "*.yaml", "*.yml")
     for path in (REPO / "definitions").glob("**/" + pattern)
-    # execution inputs, mock configurations and event rules live next to their definitions
-    if not path.name.endswith((".input.json", ".mocks.json", ".rules.yaml"))
+    # execution inputs, mock configurations, event rules and broker sources live next to their definitions
+    if not path.name.endswith((".input.json", ".mocks.json", ".rules.yaml", ".sources.yaml", ".sources.yml",
+                               ".sources.json"))
 )
 
 
