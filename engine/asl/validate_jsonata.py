@@ -41,7 +41,8 @@ def expressions(state: dict, parts: Parts) -> list[Problem]:
         if isinstance(state.get(name), dict):
             found += _template(state[name], parts + (name,))
     for field in ("Choices", "Catch"):
-        for index, item in enumerate(state.get(field) or []):
+        items = state.get(field)
+        for index, item in enumerate(items if isinstance(items, list) else []):
             if isinstance(item, dict):
                 for name in ("Condition", "Output", "Assign"):
                     if name in item:

@@ -627,3 +627,9 @@ def test_conformance_corpus_definitions():
 
     assert accepted_with_errors == []
     assert rejected_without_errors == []
+
+
+def test_a_jsonata_choice_whose_choices_is_not_a_list_gets_a_diagnostic():
+    found = validate({"QueryLanguage": "JSONata", "StartAt": "A",
+                               "States": {"A": {"Type": "Choice", "Choices": True}}})
+    assert any("Choices" in d.path for d in found)
