@@ -25,7 +25,7 @@ from engine.eventbus import sources as event_sources
 from engine.eventbus import status
 from engine.eventbus.dispatcher import Dispatcher
 from engine.paging import page_size
-from engine.runtime import connections, handlers, invoker
+from engine.runtime import connections, handlers
 from engine.runtime.executor import Executor, final_columns
 from engine.runtime.services import EngineServices
 from engine.service_events import EventsOperations
@@ -353,13 +353,12 @@ class Engine(TaskOperations, RedriveOperations):
             replies, commands = self.executor.mocks.split(arn, commands) if self.executor.mocks \
                 else ([], commands)
             for command in commands:
-                running[self._sync_pool().submit(invoker.invoke, command, arn, self.env.region,
-                                                 self.env.account, self.settings, self.clock.now)] = command
+                running[self._sync_pool().submit(self.executor.replies_to, arn, command)] = command
             if not replies:
                 wait = SYNC_EXECUTION_LIMIT if step.due_at is None else max(0.0, step.due_at - now)
                 done, _ = futures.wait(running, timeout=min(wait, SYNC_EXECUTION_LIMIT),
                                        return_when=futures.FIRST_COMPLETED)
-                replies = [future.result() for future in done]
+                replies = [reply for future in done for reply in future.result()]
                 for future in done:
                     running.pop(future)
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)

@@ -201,6 +201,11 @@ class EventsOperations:
 
     # ---- events
     def put_events(self, entries: list, endpoint_id: str | None = None) -> dict:
+        return self.put_entries(entries)
+
+    def put_entries(self, entries: list, event_ids: list[str] | None = None) -> dict:
+        """PutEvents; with ``event_ids`` (a workflow's putEvents task, whose ids derive from the
+        task attempt) an entry whose id is already stored is not stored again."""
         if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_ENTRIES:
             raise errors.ValidationException(
                 "1 validation error detected: Value at 'entries' failed to satisfy constraint: "
@@ -209,15 +214,17 @@ class EventsOperations:
             raise errors.ValidationException("Total size of the entries in the request is over the limit.")
         now = self.clock.now()
         answers, rows = [], []
-        for entry in entries:
+        for index, entry in enumerate(entries):
             row, problem = self._event_row(entry, now)
             if problem is not None:
                 answers.append(problem)
                 continue
+            if event_ids is not None:
+                row["id"] = row["event"]["id"] = event_ids[index]
             rows.append(row)
             answers.append({"EventId": row["id"]})
         if rows:
-            self.store.insert_events(rows)
+            self.store.insert_events(rows, only_new=event_ids is not None)
             self._engine.dispatcher.wake()
         failed = sum(1 for answer in answers if "ErrorCode" in answer)
         return {"FailedEntryCount": failed, "Entries": answers}

@@ -23,7 +23,7 @@ from engine.asl import interpreter
 from engine.asl.model import Machine
 from engine.clock import Clock
 from engine.errors import ConflictError
-from engine.runtime import invoker, nested
+from engine.runtime import invoker
 from engine.settings import Settings
 from engine.store import Store
 
@@ -43,7 +43,7 @@ def final_columns(step: interpreter.Step, now: float) -> dict:
 class Services(Protocol):
     """What commands other than handler calls need from the engine around the executor."""
 
-    def start_child(self, command: dict, parent_arn: str) -> list[dict]: ...
+    def answer(self, command: dict, execution_arn: str) -> list[dict] | None: ...
     def child_finished(self, snapshot: dict, columns: dict) -> list[tuple[str, dict]]: ...
     def stop_child(self, arn: str, error: str | None, cause: str | None) -> None: ...
     def tokens_opened(self) -> None: ...
@@ -197,14 +197,17 @@ class Executor:
         except Exception:  # noqa: BLE001 - a child already gone needs no stopping
             logger.exception("could not stop child execution %s", command["arn"])
 
+    def replies_to(self, arn: str, command: dict) -> list[dict]:
+        """Carry out one invoke command: the engine's own integrations, else the invoker."""
+        replies = self.services.answer(command, arn) if self.services is not None else None
+        if replies is None:
+            replies = [invoker.invoke(command, arn, self.env.region, self.env.account, self.settings,
+                                      self.clock.now)]
+        return replies
+
     def _carry_out(self, arn: str, command: dict, key: tuple) -> None:
         try:
-            if self.services is not None and nested.is_start_execution(command["resource"]):
-                replies = self.services.start_child(command, arn)
-            else:
-                replies = [invoker.invoke(command, arn, self.env.region, self.env.account, self.settings,
-                                          self.clock.now)]
-            for reply in replies:
+            for reply in self.replies_to(arn, command):
                 self.store.post(arn, reply, self.clock.now())
         except Exception:  # noqa: BLE001 - the answer is re-requested after the redispatch delay
             logger.exception("task %s of %s could not be carried out", command.get("state"), arn)
