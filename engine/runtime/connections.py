@@ -25,11 +25,9 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from engine.documents import read_document
 from engine.settings import Settings
 
 AUTHORIZATION_TYPES = ("API_KEY", "BASIC", "OAUTH_CLIENT_CREDENTIALS")
@@ -119,14 +117,7 @@ def _host_and_port(text: str) -> tuple[str, str | None]:
 # --- the connections file -------------------------------------------------------------------------
 def load_connections(path: str) -> dict[str, Connection]:
     """Every connection of the file, keyed as written; ConnectionsFileError names what is wrong."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConnectionsFileError(f"STEPSTONE_CONNECTIONS file {path} cannot be read: {error}") from None
-    try:
-        document = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        raise ConnectionsFileError(f"STEPSTONE_CONNECTIONS file {path} is not valid JSON/YAML: {error}") from None
+    document = read_document(path, "STEPSTONE_CONNECTIONS file", ConnectionsFileError)
     if not isinstance(document, dict):
         raise ConnectionsFileError(f"STEPSTONE_CONNECTIONS file {path} must map connection ARNs or names "
                                    f"to connections (AuthorizationType, AuthParameters)")

@@ -22,15 +22,13 @@ SourcesFileError naming the file, the entry's index and the field.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
+from engine.documents import read_document
 
 FORMATS = ("auto", "entry", "raw")  # what a message body is: see mapping.to_event
 STARTS = ("all", "new")  # where a newly created group/durable begins: the stream's start or its end
@@ -108,14 +106,7 @@ _FIELDS = {"redis-stream": _COMMON | {"group", "consumer", "field", "claim-idle-
 
 def load_file(path: str) -> list[SourceConfig]:
     """Every source of the file, in order; SourcesFileError says what is wrong and where."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise SourcesFileError(f"sources file {path} cannot be read: {error}") from None
-    try:
-        document = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        raise SourcesFileError(f"sources file {path} is not valid JSON/YAML: {error}") from None
+    document = read_document(path, "sources file", SourcesFileError)
     return parse(document, path)
 
 
