@@ -2,7 +2,7 @@
 
 AWS compiles a pattern with event-ruler's ``JsonRuleCompiler``, which walks the JSON text with a
 streaming Jackson parser and stops at the first problem; its messages carry Jackson's position
-(``\\n at [Source: (String)"..."; line: 1, column: N]``). :class:`_Reader` reads the text the way
+(``\\n at [Source: (String)"..."; line: 1, column: N]``). :class:`Reader` reads the text the way
 Jackson does (a string value is only consumed when its text is asked for, a field name's value is
 read ahead) so that the positions, and which of two problems is reported, come out as AWS's.
 
@@ -18,6 +18,9 @@ from typing import Any, Callable, Iterable
 
 from engine.errors import InvalidEventPattern, ValidationException
 from engine.eventbus.flatten import Flat, comparable, flatten, ip_address, value_key, wanted_paths
+from engine.eventbus.pattern_reader import (END_ARRAY, END_OBJECT, FALSE, FIELD_NAME, FLOAT, INT,
+                                            MAX_NESTING, NULL, NUMERIC, START_ARRAY, START_OBJECT,
+                                            STRING, TRUE, Barf, IllegalArgument, Reader)
 
 __all__ = ["Field", "Pattern", "check_event", "compile_pattern", "InvalidEventPattern"]
 
@@ -25,274 +28,12 @@ REASON = "Event pattern is not valid. Reason: "
 EVENT_NOT_VALID = "Parameter Event is not valid."
 EVENT_REQUIRED_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
 WILDCARD_COMPLEXITY_LIMIT = 10  # a rule reaching this many live wildcard states is too complex
-SOURCE_SNIPPET = 500  # Jackson quotes at most this many characters of the source
-MAX_NESTING = 1000  # Jackson's StreamReadConstraints default
 
 _RESERVED_IN_OR = frozenset([
     "exactly", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists", "wildcard",
     "numeric", "cidr", "=", "<", "<=", ">", ">=", "regex", "not-wildcard", "not-equals-ignore-case",
     "date-after", "date-on-or-after", "date-before", "date-on-or-before", "in-date-range",
     "ip-address-in-range", "ip-address-not-in-range"])
-_VALID_TOKENS = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
-
-# Token kinds (Jackson's JsonToken)
-START_OBJECT, END_OBJECT, START_ARRAY, END_ARRAY, FIELD_NAME = "{", "}", "[", "]", "name"
-STRING, INT, FLOAT, TRUE, FALSE, NULL = "string", "int", "float", "true", "false", "null"
-_NUMERIC = (INT, FLOAT)
-
-
-class _Barf(Exception):
-    """JsonParseException: the reason with Jackson's location appended."""
-
-
-class _IllegalArgument(Exception):
-    """IllegalArgumentException: a reason without a location."""
-
-
-# ---------------------------------------------------------------------------------------------
-# A Jackson-like streaming reader
-# ---------------------------------------------------------------------------------------------
-
-def _char_desc(char: str) -> str:
-    code = ord(char)
-    if code < 32 or 127 <= code < 160:
-        return f"(CTRL-CHAR, code {code})"
-    if code > 255:
-        return f"'{char}' (code {code} / 0x{code:x})"
-    return f"'{char}' (code {code})"
-
-
-def _identifier_part(char: str) -> bool:
-    return char.isalnum() or char in "_$"
-
-
-class _Reader:
-    """Jackson's ``ReaderBasedJsonParser``, as far as event patterns need it."""
-
-    def __init__(self, text: str):
-        self.src, self.pos = text, 0
-        self.stack: list[list] = []  # [kind, entries so far, start offset]
-        self.kind: str | None = None
-        self.name: str | None = None
-        self._text: str | None = None
-        self._pending: tuple[str, str | None] | None = None
-        self._incomplete = False  # the current string value has not been read yet
-
-    # -- locations and errors
-    def location(self) -> str:
-        line = self.src.count("\n", 0, self.pos) + 1
-        column = self.pos - (self.src.rfind("\n", 0, self.pos) + 1) + 1
-        return f"\n at [Source: {self._source()}; line: {line}, column: {column}]"
-
-    def _source(self) -> str:
-        if len(self.src) <= SOURCE_SNIPPET:
-            return f'(String)"{self.src}"'
-        return f'(String)"{self.src[:SOURCE_SNIPPET]}"[truncated {len(self.src) - SOURCE_SNIPPET} chars]'
-
-    def barf(self, reason: str) -> None:
-        raise _Barf(reason + self.location())
-
-    def _unexpected(self, char: str, comment: str) -> None:
-        raise _Barf(f"Unexpected character ({_char_desc(char)}): {comment}" + self.location())
-
-    def _invalid_token(self, start: int) -> None:
-        self.pos = start
-        while self.pos < len(self.src) and self.pos - start < 256 and _identifier_part(self.src[self.pos]):
-            self.pos += 1
-        token = self.src[start:self.pos] or self.src[start:start + 1]
-        raise _Barf(f"Unrecognized token '{token}': was expecting {_VALID_TOKENS}" + self.location())
-
-    def _end_of_input(self) -> None:
-        if self.stack:
-            kind, _, start = self.stack[-1]
-            where = _Reader(self.src)
-            where.pos = start
-            marker = "OBJECT" if kind == START_OBJECT else "ARRAY"
-            raise _Barf(f"Unexpected end-of-input: expected close marker for {marker} (start marker at "
-                        f"{where.location()[5:]})" + self.location())
-        raise _Barf("Unexpected end-of-input" + self.location())
-
-    # -- tokens
-    def _skip_ws(self) -> str:
-        src, pos = self.src, self.pos
-        while pos < len(src) and src[pos] in " \t\r\n":
-            pos += 1
-        self.pos = pos
-        return src[pos] if pos < len(src) else ""
-
-    def next_token(self) -> str | None:
-        if self._pending is not None:
-            (self.kind, self._text), self._pending = self._pending, None
-            return self.kind
-        if self._incomplete:
-            self._read_string()
-        self._text = None
-        char = self._skip_ws()
-        if not self.stack:
-            if not char:
-                self.kind = None
-                return None
-            self.kind, self._text = self._value(char)
-            return self.kind
-        context = self.stack[-1]
-        if not char:
-            self._end_of_input()
-        if char in "]}":
-            if (char == "]") != (context[0] == START_ARRAY):
-                expected = "]" if context[0] == START_ARRAY else "}"
-                self.barf(f"Unexpected close marker '{char}': expected '{expected}'")
-            self.pos += 1
-            self.stack.pop()
-            self.kind = END_ARRAY if char == "]" else END_OBJECT
-            return self.kind
-        if context[1]:
-            if char != ",":
-                entries = "Array" if context[0] == START_ARRAY else "Object"
-                self._unexpected(char, f"was expecting comma to separate {entries} entries")
-            self.pos += 1
-            char = self._skip_ws()
-            if not char:
-                self._end_of_input()
-        context[1] += 1
-        if context[0] == START_ARRAY:
-            self.kind, self._text = self._value(char)
-            return self.kind
-        if char != '"':
-            self._unexpected(char, "was expecting double-quote to start field name")
-        self.pos += 1
-        self.name = self._read_string()
-        if self._skip_ws() != ":":
-            if self.pos >= len(self.src):
-                self._end_of_input()
-            self._unexpected(self.src[self.pos], "was expecting a colon to separate field name and value")
-        self.pos += 1
-        char = self._skip_ws()
-        if not char:
-            self._end_of_input()
-        self._pending = self._value(char)
-        self.kind, self._text = FIELD_NAME, self.name
-        return self.kind
-
-    def _value(self, char: str) -> tuple[str, str | None]:
-        start = self.pos
-        if char == '"':
-            self.pos += 1
-            self._incomplete = True
-            return STRING, None
-        if char in "[{":
-            self.pos += 1
-            if len(self.stack) >= MAX_NESTING:
-                self.barf(f"Document nesting depth ({len(self.stack) + 1}) exceeds the maximum allowed "
-                          f"({MAX_NESTING}, from `StreamReadConstraints.getMaxNestingDepth()`)")
-            self.stack.append([char, 0, start])
-            return char, char
-        if char in "tfn":
-            for word, kind in (("true", TRUE), ("false", FALSE), ("null", NULL)):
-                if char == word[0]:
-                    end = start + len(word)
-                    if self.src[start:end] == word and not (end < len(self.src) and _identifier_part(self.src[end])):
-                        self.pos = end
-                        return kind, word
-                    self._invalid_token(start)
-        if char == "-" or "0" <= char <= "9":
-            return self._number()
-        if char in "]}":
-            self._unexpected(char, "expected a value")
-        if char.isalpha() or char in "_$":
-            self._invalid_token(start)
-        self._unexpected(char, f"expected a valid value {_VALID_TOKENS}")
-        raise AssertionError("unreachable")
-
-    def _number(self) -> tuple[str, str]:
-        src, start = self.src, self.pos
-        pos = start + (src[start] == "-")
-
-        def digits(at: int) -> int:
-            while at < len(src) and "0" <= src[at] <= "9":
-                at += 1
-            return at
-
-        end = digits(pos)
-        if end == pos:
-            self.pos = pos
-            if pos >= len(src):
-                self._end_of_input()
-            self._unexpected_in_number(src[pos], "expected digit (0-9) to follow minus sign, for valid numeric value")
-        if src[pos] == "0" and end - pos > 1:
-            self.pos = pos + 1
-            self.barf("Invalid numeric value: Leading zeroes not allowed")
-        kind = INT
-        if end < len(src) and src[end] == ".":
-            after = digits(end + 1)
-            if after == end + 1:
-                self.pos = end + 1
-                self._unexpected_in_number(src[after] if after < len(src) else " ",
-                                           "Decimal point not followed by a digit")
-            end, kind = after, FLOAT
-        if end < len(src) and src[end] in "eE":
-            mark = end + 1 + (end + 1 < len(src) and src[end + 1] in "+-")
-            after = digits(mark)
-            if after == mark:
-                self.pos = mark
-                self._unexpected_in_number(src[mark] if mark < len(src) else " ",
-                                           "Exponent indicator not followed by a digit")
-            end, kind = after, FLOAT
-        self.pos = end
-        return kind, src[start:end]
-
-    def _unexpected_in_number(self, char: str, comment: str) -> None:
-        raise _Barf(f"Unexpected character ({_char_desc(char)}) in numeric value: {comment}" + self.location())
-
-    _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-
-    def _read_string(self) -> str:
-        """Read a string whose opening quote is consumed; leaves ``pos`` after the closing quote."""
-        self._incomplete = False
-        src, pos, parts = self.src, self.pos, []
-        while True:
-            end = pos
-            while end < len(src) and src[end] not in '"\\' and src[end] >= " ":
-                end += 1
-            parts.append(src[pos:end])
-            if end >= len(src):
-                self.pos = end
-                self.barf("Unexpected end-of-input: was expecting closing quote for a string value")
-            char = src[end]
-            if char == '"':
-                self.pos = end + 1
-                return "".join(parts)
-            if char < " ":
-                self.pos = end + 1
-                self.barf(f"Illegal unquoted character ({_char_desc(char)}): has to be escaped using "
-                          "backslash to be included in string value")
-            escape = src[end + 1:end + 2]
-            if escape == "u":
-                hex_digits = src[end + 2:end + 6]
-                if len(hex_digits) < 4 or any(c not in "0123456789abcdefABCDEF" for c in hex_digits):
-                    self.pos = end + 2
-                    self.barf("Unexpected character in Unicode escape: expected a hex-digit for character escape sequence")
-                parts.append(chr(int(hex_digits, 16)))
-                pos = end + 6
-            elif escape in self._ESCAPES:
-                parts.append(self._ESCAPES[escape])
-                pos = end + 2
-            else:
-                self.pos = end + 2
-                if not escape:
-                    self.barf("Unexpected end-of-input in character escape sequence")
-                self.barf(f"Unrecognized character escape {_char_desc(escape)}")
-
-    def text(self) -> str:
-        """getText(): a pending string value is read now (which moves the position)."""
-        if self.kind == STRING and self._incomplete:
-            raw = self._read_string()
-            self._text = raw.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if _has_surrogates(raw) else raw
-        return self._text if self._text is not None else ""
-
-
-def _has_surrogates(text: str) -> bool:
-    return any("\ud800" <= char <= "\udfff" for char in text)
-
 
 # ---------------------------------------------------------------------------------------------
 # Matchers
@@ -408,7 +149,7 @@ def _cidr_matcher(version: int, low: int, high: int) -> Matcher:
 def _comparable_or_fail(text: str) -> int:
     key = comparable(float(text))
     if key is None:
-        raise _IllegalArgument("Value must be between -5.0E9 and 5.0E9, inclusive")
+        raise IllegalArgument("Value must be between -5.0E9 and 5.0E9, inclusive")
     return key
 
 
@@ -420,14 +161,14 @@ def _wildcard_tokens(text: str) -> list[int]:
         byte = data[index]
         if byte == 0x2A:
             if index + 1 < len(data) and data[index + 1] == 0x2A:
-                raise _IllegalArgument(f"Consecutive wildcard characters at pos {index}")
+                raise IllegalArgument(f"Consecutive wildcard characters at pos {index}")
             tokens.append(-1)
         elif byte == 0x5C:
             if index + 1 < len(data) and data[index + 1] in (0x2A, 0x5C):
                 tokens.append(data[index + 1])
                 index += 1
             else:
-                raise _IllegalArgument(f"Invalid escape character at pos {index}")
+                raise IllegalArgument(f"Invalid escape character at pos {index}")
         else:
             tokens.append(byte)
         index += 1
@@ -466,24 +207,24 @@ def _cidr(text: str) -> Matcher:
     """event-ruler's CIDR.cidr: the range runs from the address as written to its last host."""
     parts = _java_split_slash(text)
     if len(parts) != 2:
-        raise _IllegalArgument("Malformed CIDR, one '/' required")
+        raise IllegalArgument("Malformed CIDR, one '/' required")
     if not re.fullmatch(r"[+-]?[0-9]+", parts[1]) or not -2**31 <= int(parts[1]) < 2**31:
-        raise _IllegalArgument("Malformed CIDR, mask bits must be an integer")
+        raise IllegalArgument("Malformed CIDR, mask bits must be an integer")
     bits = int(parts[1])
     if bits < 0:
-        raise _IllegalArgument("Malformed CIDR, mask bits must not be negative")
+        raise IllegalArgument("Malformed CIDR, mask bits must not be negative")
     looks_like_ip = re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+", parts[0]) or \
         re.fullmatch(r"[0-9a-fA-F:]*:[0-9a-fA-F:]*", parts[0])
     if not looks_like_ip:
-        raise _IllegalArgument(f"Nonstandard IP address: {parts[0]}")
+        raise IllegalArgument(f"Nonstandard IP address: {parts[0]}")
     address = ip_address(parts[0])
     if address is None:
-        raise _IllegalArgument(f"Invalid IP address: {parts[0]}")
+        raise IllegalArgument(f"Invalid IP address: {parts[0]}")
     version, low = address
     if version == 4 and bits > 31:
-        raise _IllegalArgument("IPv4 mask bits must be < 32")
+        raise IllegalArgument("IPv4 mask bits must be < 32")
     if version == 6 and bits > 127:
-        raise _IllegalArgument("IPv6 mask bits must be < 128")
+        raise IllegalArgument("IPv6 mask bits must be < 128")
     width = 32 if version == 4 else 128
     return _cidr_matcher(version, low, low | ((1 << (width - bits)) - 1))
 
@@ -496,7 +237,7 @@ Rules = list  # list[dict[str, list[Matcher]]], one dict per $or branch
 
 
 def _compile_rules(text: str) -> Rules:
-    reader = _Reader(text)
+    reader = Reader(text)
     rules: Rules = []
     if reader.next_token() != START_OBJECT:
         reader.barf("Filter is not an object")
@@ -504,7 +245,7 @@ def _compile_rules(text: str) -> Rules:
     return rules
 
 
-def _parse_object(rules: Rules, path: list[str], reader: _Reader, in_or: bool) -> None:
+def _parse_object(rules: Rules, path: list[str], reader: Reader, in_or: bool) -> None:
     fields_present = False
     while reader.next_token() != END_OBJECT:
         fields_present = True
@@ -525,7 +266,7 @@ def _parse_object(rules: Rules, path: list[str], reader: _Reader, in_or: bool) -
         reader.barf("Empty objects are not allowed")
 
 
-def _parse_or(rules: Rules, path: list[str], reader: _Reader) -> None:
+def _parse_or(rules: Rules, path: list[str], reader: Reader) -> None:
     current = [dict(rule) for rule in rules]
     rules.clear()
     if reader.next_token() != START_ARRAY:
@@ -542,14 +283,14 @@ def _parse_or(rules: Rules, path: list[str], reader: _Reader) -> None:
         reader.barf("There must have at least 2 Objects in $or relationship.")
 
 
-def _write_rules(rules: Rules, name: str, reader: _Reader) -> None:
+def _write_rules(rules: Rules, name: str, reader: Reader) -> None:
     values: list[Matcher] = []
     while (kind := reader.next_token()) != END_ARRAY:
         if kind == START_OBJECT:
             values.append(_match_expression(reader))
         elif kind == STRING:
             values.append(_exact(reader.text()))
-        elif kind in _NUMERIC:
+        elif kind in NUMERIC:
             values.append(_exact_number(reader.text()))
         elif kind in (NULL, TRUE, FALSE):
             values.append(_exact({NULL: None, TRUE: True, FALSE: False}[kind]))
@@ -563,18 +304,18 @@ def _write_rules(rules: Rules, name: str, reader: _Reader) -> None:
         rule[name] = values
 
 
-def _end_of_expression(reader: _Reader) -> None:
+def _end_of_expression(reader: Reader) -> None:
     if reader.next_token() != END_OBJECT:
         reader.barf("Only one key allowed in match expression")
 
 
-def _string_operand(reader: _Reader, problem: str) -> str:
+def _string_operand(reader: Reader, problem: str) -> str:
     if reader.next_token() != STRING:
         reader.barf(problem)
     return reader.text()
 
 
-def _match_expression(reader: _Reader) -> Matcher:
+def _match_expression(reader: Reader) -> Matcher:
     if reader.next_token() != FIELD_NAME:
         reader.barf("Match expression name not found")
     operator = reader.name
@@ -609,7 +350,7 @@ def _match_expression(reader: _Reader) -> Matcher:
         text = _string_operand(reader, "wildcard match pattern must be a string")
         try:
             _wildcard_tokens(text)
-        except _IllegalArgument as problem:
+        except IllegalArgument as problem:
             reader.barf(str(problem))
         matcher = _wildcard(text)
     else:
@@ -619,7 +360,7 @@ def _match_expression(reader: _Reader) -> Matcher:
     return matcher
 
 
-def _ignore_case_affix(reader: _Reader, operator: str) -> Matcher:
+def _ignore_case_affix(reader: Reader, operator: str) -> Matcher:
     title = operator.capitalize()
     if reader.next_token() != FIELD_NAME:
         reader.barf(f"{title} expression name not found")
@@ -631,14 +372,14 @@ def _ignore_case_affix(reader: _Reader, operator: str) -> Matcher:
     return (_prefix if operator == "prefix" else _suffix)(text, ignore_case=True)
 
 
-def _numeric_expression(reader: _Reader) -> Matcher:
+def _numeric_expression(reader: Reader) -> Matcher:
     if reader.next_token() != STRING:
         reader.barf(f"Invalid member in numeric match: {reader.text()}")
     operator = reader.text()
     kind = reader.next_token()
     try:
         if operator in ("=", ">=", ">", "<=", "<"):
-            if kind not in _NUMERIC:
+            if kind not in NUMERIC:
                 reader.barf(f"Value of {'equals' if operator == '=' else operator} must be numeric")
             value = reader.text()
             if operator in (">=", ">"):
@@ -653,25 +394,25 @@ def _numeric_expression(reader: _Reader) -> Matcher:
                 return Matcher("exact", ("n", key))
             return _range(None, False, key, operator == "<")
         reader.barf(f"Unrecognized numeric range operator: {operator}")
-    except _IllegalArgument as problem:
+    except IllegalArgument as problem:
         reader.barf(str(problem))
     raise AssertionError("unreachable")
 
 
-def _complete_range(reader: _Reader, kind: str | None, bottom: str, open_bottom: bool) -> Matcher:
+def _complete_range(reader: Reader, kind: str | None, bottom: str, open_bottom: bool) -> Matcher:
     if kind != STRING:
         reader.barf(f"Bad value in numeric range: {reader.text()}")
     operator = reader.text()
     if operator not in ("<", "<="):
         reader.barf(f"Bad numeric range operator: {operator}")
-    if reader.next_token() not in _NUMERIC:
+    if reader.next_token() not in NUMERIC:
         reader.barf(f"Value of {operator} must be numeric")
     top = reader.text()
     if reader.next_token() != END_ARRAY:
         reader.barf("Too many terms in numeric range expression")
     low, high = _comparable_or_fail(bottom), _comparable_or_fail(top)
     if low >= high:
-        raise _IllegalArgument("Bottom must be less than top")
+        raise IllegalArgument("Bottom must be less than top")
     return _range(low, open_bottom, high, operator == "<")
 
 
@@ -683,7 +424,7 @@ _SET_TYPE_PROBLEM = {
 }
 
 
-def _anything_but_expression(reader: _Reader) -> Matcher:
+def _anything_but_expression(reader: Reader) -> Matcher:
     set_kind = None
     kind = reader.next_token()
     if kind == START_OBJECT:
@@ -704,7 +445,7 @@ def _anything_but_expression(reader: _Reader) -> Matcher:
             for value in values:
                 try:
                     _wildcard_tokens(value)
-                except _IllegalArgument as problem:
+                except IllegalArgument as problem:
                     reader.barf(str(problem))
         matcher = _anything_but_set(set_kind, values)
     if reader.next_token() != END_OBJECT:
@@ -714,32 +455,32 @@ def _anything_but_expression(reader: _Reader) -> Matcher:
     return matcher
 
 
-def _anything_but_list(reader: _Reader) -> Matcher:
+def _anything_but_list(reader: Reader) -> Matcher:
     keys, has_number, has_string = set(), False, False
     try:
         while (kind := reader.next_token()) != END_ARRAY:
             if kind == STRING:
                 keys.add(("s", reader.text()))
                 has_string = True
-            elif kind in _NUMERIC:
+            elif kind in NUMERIC:
                 keys.add(("n", _comparable_or_fail(reader.text())))
                 has_number = True
             else:
                 reader.barf("Inside anything but list, start|null|boolean is not supported.")
-    except (_Barf, _IllegalArgument) as problem:
+    except (Barf, IllegalArgument) as problem:
         reader.barf(str(problem))
     if has_number == has_string:
         reader.barf("Inside anything but list, either all values are number or string, mixed type is not supported")
     return _anything_but(frozenset(keys))
 
 
-def _anything_but_single(reader: _Reader, kind: str) -> Matcher:
+def _anything_but_single(reader: Reader, kind: str) -> Matcher:
     if kind == STRING:
         return _anything_but(frozenset([("s", reader.text())]))
     return _anything_but(frozenset([("n", _comparable_or_fail(reader.text()))]))
 
 
-def _anything_but_set_value(reader: _Reader, kind: str | None, set_kind: str) -> str:
+def _anything_but_set_value(reader: Reader, kind: str | None, set_kind: str) -> str:
     if kind != STRING:
         reader.barf(_SET_TYPE_PROBLEM[set_kind])
     text = reader.text()
@@ -748,14 +489,14 @@ def _anything_but_set_value(reader: _Reader, kind: str | None, set_kind: str) ->
     return text
 
 
-def _anything_but_set_list(reader: _Reader, set_kind: str) -> list[str]:
+def _anything_but_set_list(reader: Reader, set_kind: str) -> list[str]:
     values: list[str] = []
     try:
         while (kind := reader.next_token()) != END_ARRAY:
             text = _anything_but_set_value(reader, kind, set_kind)
             if text not in values:
                 values.append(text)
-    except (_Barf, _IllegalArgument) as problem:
+    except (Barf, IllegalArgument) as problem:
         reader.barf(str(problem))
     return values
 
@@ -840,7 +581,7 @@ def _check_complexity(rules: Rules) -> None:
                     by_path.setdefault(path, []).extend(matcher.arg)
     for texts in by_path.values():
         if _wildcard_complexity(texts, WILDCARD_COMPLEXITY_LIMIT) >= WILDCARD_COMPLEXITY_LIMIT:
-            raise _IllegalArgument("Rule is too complex - try using fewer wildcard characters or fewer "
+            raise IllegalArgument("Rule is too complex - try using fewer wildcard characters or fewer "
                                    "repeating character sequences after a wildcard character")
 
 
@@ -960,7 +701,7 @@ def compile_pattern(pattern: str | dict) -> Pattern:
     try:
         rules = _compile_rules(text)
         _check_complexity(rules)
-    except (_Barf, _IllegalArgument) as problem:
+    except (Barf, IllegalArgument) as problem:
         raise InvalidEventPattern(REASON + str(problem)) from None
     except RecursionError:  # Jackson refuses past 1,000 levels; Python's stack gives out first
         raise InvalidEventPattern(REASON + f"Document nesting depth exceeds the maximum allowed ({MAX_NESTING}, "
