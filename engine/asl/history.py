@@ -52,14 +52,19 @@ def _error_details(error: str | None, cause: str | None) -> dict:
     return details
 
 
-def state_entered(state_type: str, name: str, value: Any) -> dict:
-    details = {"name": name, "input": to_json(value), "inputDetails": _NOT_TRUNCATED}
+def state_entered(state_type: str, name: str, value: Any, text: str | None = None) -> dict:
+    """``text``: ``value`` already serialised (the previous state's output), or None."""
+    details = {"name": name, "input": to_json(value) if text is None else text,
+               "inputDetails": _NOT_TRUNCATED}
     return event(f"{state_type}StateEntered", details, "stateEnteredEventDetails")
 
 
-def state_exited(state_type: str, name: str, value: Any, assigned: dict | None = None) -> dict:
-    """``assigned``: the variables the state's Assign set (AWS records each as JSON text)."""
-    details = {"name": name, "output": to_json(value), "outputDetails": _NOT_TRUNCATED}
+def state_exited(state_type: str, name: str, value: Any, assigned: dict | None = None,
+                 text: str | None = None) -> dict:
+    """``assigned``: the variables the state's Assign set (AWS records each as JSON text);
+    ``text``: ``value`` already serialised, or None."""
+    details = {"name": name, "output": to_json(value) if text is None else text,
+               "outputDetails": _NOT_TRUNCATED}
     if assigned:
         details["assignedVariables"] = {key: to_json(item) for key, item in assigned.items()}
         details["assignedVariablesDetails"] = _NOT_TRUNCATED

@@ -132,6 +132,7 @@ class _Run(task_state.TaskStates):
         self.env = env
         self.step = Step(snapshot)
         self._pumping: set[str] = set()
+        self._texts: dict[str, tuple] = {}  # path id -> (its input, that input's JSON text)
 
     # ---- driver
     def go(self, messages: list[dict]) -> Step:
@@ -260,7 +261,10 @@ class _Run(task_state.TaskStates):
         state = self._state(path)
         path["entered_at"] = self.now
         path["retries"] = {}
-        path["entered_id"] = self.emit(path, history.state_entered(state["Type"], path["state"], path["input"]))
+        known = self._texts.pop(path["id"], None)
+        text = known[1] if known is not None and known[0] is path["input"] else None
+        path["entered_id"] = self.emit(path, history.state_entered(state["Type"], path["state"],
+                                                                   path["input"], text))
         path["phase"] = "exec"
 
     def _exec(self, path: dict) -> None:
@@ -511,9 +515,11 @@ class _Run(task_state.TaskStates):
         the variables the state's Assign set, stored now (they were evaluated earlier, against
         the values from before the state)."""
         state = self._state(path)
-        self._check_size(output, path["state"])
+        text = history.to_json(output)  # serialised once: size check, StateExited, next StateEntered
+        if task_state.text_too_large(text):
+            raise Failure(failures.DATA_LIMIT_EXCEEDED, task_state.data_limit_cause(path["state"]))
         path.pop("failed_kids", None)
-        self.emit(path, history.state_exited(state["Type"], path["state"], output, assigned))
+        self.emit(path, history.state_exited(state["Type"], path["state"], output, assigned, text))
         variables.commit(path, assigned)
         path["due"] = None
         next_state = target or state.get("Next")
@@ -521,6 +527,7 @@ class _Run(task_state.TaskStates):
             self._path_done(path, ok=True, value=output)
             return
         path.update(state=next_state, phase="enter", input=output, retries={})
+        self._texts[path["id"]] = (output, text)
 
     def _fail_state(self, path: dict, failure: Failure, gave_up: dict | None = None) -> None:
         """A Failure raised while the state ran: its EvaluationFailed event, then Retry/Catch."""
@@ -601,11 +608,6 @@ class _Run(task_state.TaskStates):
         self.step.status, self.step.output = status, output
         self.step.error, self.step.cause = error, cause
         self.step.due_at = None
-
-    def _check_size(self, value: Any, who: str) -> None:
-        """States.DataLimitExceeded when ``value`` is over AWS's 256 KiB payload limit."""
-        if task_state.too_large(value):
-            raise Failure(failures.DATA_LIMIT_EXCEEDED, task_state.data_limit_cause(who))
 
 
 # --- pure helpers ----------------------------------------------------------------------------

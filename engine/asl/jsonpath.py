@@ -152,9 +152,30 @@ class CompiledPath:
         """True when the path yields one value rather than a list of matches."""
         return self.function is not None or self._definite_tokens()
 
-    def _definite_tokens(self) -> bool:
+    @functools.cached_property
+    def _definite(self) -> bool:
         last = len(self.tokens) - 1
         return all(_token_definite(t, i == last) for i, t in enumerate(self.tokens))
+
+    def _definite_tokens(self) -> bool:
+        return self._definite
+
+    @functools.cached_property
+    def _steps(self) -> tuple | None:
+        """The keys and indexes of a path made only of single names and single indexes (the
+        common case, ``$.order.items[0].sku``), walked without building match lists; None for
+        any other path."""
+        if self.function is not None:
+            return None
+        steps = []
+        for token in self.tokens:
+            if isinstance(token, _Prop) and len(token.names) == 1:
+                steps.append(token.names[0])
+            elif isinstance(token, _Index) and len(token.indexes) == 1:
+                steps.append(token.indexes[0])
+            else:
+                return None
+        return tuple(steps)
 
     def normalized(self) -> str:
         """Jayway's canonical spelling, as its error messages print it: ``$['a'][0]``."""
@@ -166,6 +187,9 @@ class CompiledPath:
 
         A definite path that selects nothing raises :class:`NoMatch`.
         """
+        steps = self._steps
+        if steps is not None:
+            return self._follow(steps, document)
         values = _walk(self.tokens, document, document)
         if self._definite_tokens():
             if not values:
@@ -179,6 +203,21 @@ class CompiledPath:
             return _FUNCTIONS[self.function](result)
         except ValueError as error:
             raise NoMatch(self.text, str(error)) from None
+
+    def _follow(self, steps: tuple, value: Any) -> Any:
+        for step in steps:
+            if isinstance(step, str):
+                if not isinstance(value, dict) or step not in value:
+                    raise NoMatch(self.text, f"No results for path: {self.normalized()}")
+                value = value[step]
+            else:
+                if not isinstance(value, list):
+                    raise NoMatch(self.text, f"No results for path: {self.normalized()}")
+                index = step + len(value) if step < 0 else step
+                if not 0 <= index < len(value):
+                    raise NoMatch(self.text, f"No results for path: {self.normalized()}")
+                value = value[index]
+        return value
 
     def find(self, document: Any) -> list:
         """Every match, never raising: fanned-out and missing branches are just absent."""

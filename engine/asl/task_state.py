@@ -178,7 +178,12 @@ class TaskStates:
 
 
 def too_large(value: Any) -> bool:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PAYLOAD_BYTES
+    return text_too_large(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def text_too_large(text: str) -> bool:
+    """Is this JSON text over the limit in UTF-8? (Short texts are answered without encoding.)"""
+    return len(text) * 4 > MAX_PAYLOAD_BYTES and len(text.encode()) > MAX_PAYLOAD_BYTES
 
 
 def data_limit_cause(who: str) -> str:
