@@ -19,6 +19,7 @@ before i+1 starts) and a failure stops the rest from starting.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -244,7 +245,7 @@ class _Run(task_state.TaskStates):
 
     def scope(self, path: dict, extra: dict | None = None) -> Scope:
         state = self._state(path)
-        entered = {"Name": path["state"], "EnteredTime": timestamps.iso(path["entered_at"])}
+        entered = {"Name": path["state"], "EnteredTime": _iso(path["entered_at"])}
         if state["Type"] in ("Task", "Map", "Parallel"):
             entered["RetryCount"] = sum(path["retries"].values())
         context = {**self.snap["context"], "State": entered}
@@ -611,6 +612,9 @@ class _Run(task_state.TaskStates):
 
 
 # --- pure helpers ----------------------------------------------------------------------------
+_iso = functools.lru_cache(maxsize=1024)(timestamps.iso)  # many states enter at the same instant
+
+
 def _timers(path: dict) -> tuple:
     """Every time at which a waiting path needs attention."""
     return (path["due"], path.get("redispatch"), path.get("beat_due"))

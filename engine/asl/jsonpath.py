@@ -674,7 +674,14 @@ def resolve(path: str, data: Any, scope: Scope) -> Any:
 
 def split_variable(path: str) -> tuple[str | None, str]:
     """``"$order.items[0]"`` -> ``("order", "$.items[0]")``; other paths -> ``(None, path)``."""
-    match = _VARIABLE.match(path) if isinstance(path, str) else None
+    if not isinstance(path, str):
+        return None, path
+    return _split_variable(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_variable(path: str) -> tuple[str | None, str]:
+    match = _VARIABLE.match(path)
     if match is None:
         return None, path
     return match.group(1), "$" + path[match.end():]
