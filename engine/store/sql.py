@@ -125,7 +125,7 @@ class Store:
             tokens.apply_token_changes_txn(conn, row["arn"], list(token_changes),
                                            row["start_date"])
             if bus_events:
-                outbox.insert_events_txn(conn, list(bus_events), only_new=True)
+                outbox.insert_events_txn(conn, list(bus_events))
 
     def get_execution(self, arn: str) -> dict | None:
         with self._txn() as conn:
@@ -207,7 +207,7 @@ class Store:
             for target, body in posts:
                 workitems.post_txn(conn, target, body, now)
             if bus_events:
-                outbox.insert_events_txn(conn, list(bus_events), only_new=True)
+                outbox.insert_events_txn(conn, list(bus_events))
             return version
 
     def release(self, execution_arn: str, owner: str) -> bool:
