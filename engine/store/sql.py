@@ -33,7 +33,7 @@ class Store:
         self._engine = dialects.create_engine(url)
         self._writer = self._engine.execution_options(**{dialects.IMMEDIATE: True})
         self.dialect_name: str = self._engine.dialect.name
-        shared_connection = dialects.is_memory(dialects.normalise_url(url))
+        shared_connection = self._memory = dialects.is_memory(dialects.normalise_url(url))
         self._lock: Any = threading.RLock() if shared_connection else contextlib.nullcontext()
 
     def __repr__(self) -> str:
@@ -64,9 +64,13 @@ class Store:
     # -- lifecycle -------------------------------------------------------------------------
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration not yet applied (``alembic upgrade head``)."""
+        """Apply every Alembic migration not yet applied (``alembic upgrade head``); an
+        in-memory database, which lives and dies with this process, gets the tables directly."""
         with self._txn(write=True) as conn:
-            migrate.upgrade(conn)
+            if self._memory:
+                migrate.create(conn)
+            else:
+                migrate.upgrade(conn)
 
     def is_empty(self) -> bool:
         """True while none of Stepstone's tables exist (a database never upgraded)."""
