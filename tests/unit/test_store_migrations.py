@@ -71,3 +71,22 @@ def test_migrations_form_one_line():
 
 def head() -> str:
     return ScriptDirectory.from_config(migrate.config()).get_current_head()
+
+
+def test_an_in_memory_database_gets_the_same_tables_and_rows_as_a_migrated_one(tmp_path):
+    from engine.store import Store
+    created, migrated = Store("sqlite://"), Store(f"sqlite:///{tmp_path / 'migrated.db'}")
+    try:
+        for store in (created, migrated):
+            store.upgrade()
+
+        def contents(store):
+            with store._engine.connect() as conn:
+                tables = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
+                return {name: sorted(map(tuple, conn.execute(sa.text(f'SELECT * FROM "{name}"'))))
+                        for name in tables}
+        assert contents(created) == contents(migrated)
+        assert set(contents(created)) == set(metadata.tables)
+    finally:
+        created.close()
+        migrated.close()
