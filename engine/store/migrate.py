@@ -48,6 +48,8 @@ def create(connection: sa.Connection) -> None:
     migrations seed, without running Alembic (tests/unit/test_store_migrations.py checks that
     both ways give the same tables and rows)."""
     from engine.store.schema import event_rules_version, metadata
+    if sa.inspect(connection).has_table(event_rules_version.name):
+        return  # created already: upgrading twice changes nothing, as with Alembic
     metadata.create_all(connection)
     connection.execute(event_rules_version.insert().values(id=1, version=0))  # as 0004 seeds it
 
