@@ -268,9 +268,7 @@ class Engine(TaskOperations, RedriveOperations):
         name = arns.check_name(name) if name is not None else str(uuid.uuid4())
         text, value = _checked_input(input)
         arn = arns.execution_arn(machine["arn"], name)
-        existing = self.store.get_execution(arn)
-        if existing is not None:
-            return self._same_start(existing, text, started_by)
+        # no read first: an execution of that name makes the insert below conflict (_same_start)
         now = self.clock.now()
         context = self._context(machine, arn, name, value, now, express=False)
         step = interpreter.start(self._model(machine["revision_id"]), context, value, now, self.env, text)
