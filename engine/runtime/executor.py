@@ -175,17 +175,16 @@ class Executor:
                 self.wake()
         for command in commands:
             if command["kind"] == "stop_execution":
-                self._submit(self._stop_child, command, inline)
+                self._submit(inline, self._stop_child, command)
                 continue
             key = (arn, command["path"], command["invocation"])
             with self._inflight_lock:
                 if key in self._inflight:
                     continue  # still running here: a re-dispatch is for lost answers only
                 self._inflight.add(key)
-            self._submit(self._carry_out, (arn, command, key), inline)
+            self._submit(inline, self._carry_out, arn, command, key)
 
-    def _submit(self, function: Callable, args: Any, inline: bool) -> None:
-        args = args if isinstance(args, tuple) else (args,)
+    def _submit(self, inline: bool, function: Callable, *args: Any) -> None:
         if inline or self._pool is None:
             function(*args)
         else:

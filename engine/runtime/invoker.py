@@ -26,7 +26,7 @@ from email.utils import formatdate
 from typing import Any, Callable
 
 from engine.asl.tasks import describe_resource, function_name
-from engine.runtime import connections, handlers, http_task
+from engine.runtime import connections, handlers, http_task, sdk
 from engine.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -223,6 +223,4 @@ def _invoke_response(payload: Any, body: bytes) -> dict:
                "x-amzn-RequestId": request_id,
                "X-Amzn-Trace-Id": f"root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};sampled=0"}
     return {"ExecutedVersion": "$LATEST", "Payload": payload,
-            "SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
-                                "HttpHeaders": headers, "HttpStatusCode": 200},
-            "SdkResponseMetadata": {"RequestId": request_id}, "StatusCode": 200}
+            **sdk.response_metadata(headers, request_id), "StatusCode": 200}

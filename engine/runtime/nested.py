@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import errors
 from engine.asl.tasks import describe_resource
+from engine.runtime import sdk
 
 if TYPE_CHECKING:
     from engine.service import Engine
@@ -82,9 +83,7 @@ def sdk_metadata(content_length: int, content_type: str) -> dict:
     date = formatdate(usegmt=True)
     headers = {"x-amzn-RequestId": request_id, "connection": "keep-alive",
                "Content-Length": str(content_length), "Date": date, "Content-Type": content_type}
-    return {"SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
-                                "HttpHeaders": headers, "HttpStatusCode": 200},
-            "SdkResponseMetadata": {"RequestId": request_id}}
+    return sdk.response_metadata(headers, request_id)
 
 
 def child_result(link: dict, row: dict) -> dict:
