@@ -13,6 +13,7 @@ import json
 import random
 import secrets
 import threading
+import time
 import uuid
 from concurrent import futures
 from typing import Any
@@ -37,6 +38,8 @@ from engine.store import Store
 MAX_INPUT_BYTES = 256 * 1024
 SYNC_EXECUTION_LIMIT = 300.0  # seconds: AWS's Express duration limit is 5 minutes
 TYPES = ("STANDARD", "EXPRESS")
+# how stale a start may see another process's update of a state machine (AWS: "a few seconds")
+STATE_MACHINE_TTL_SECONDS = 1.0
 _NO_LOGGING = {"level": "OFF", "includeExecutionData": False}
 _NO_TRACING = {"enabled": False}
 _REDRIVE_FILTERS = {"REDRIVEN": True, "NOT_REDRIVEN": False}
@@ -67,6 +70,7 @@ class Engine(TaskOperations, RedriveOperations):
         self._revision_of = functools.lru_cache(maxsize=65536)(
             lambda arn: self._execution(arn)["revision_id"])
         self._models_lock = threading.Lock()
+        self._recent_machines: dict[str, tuple[float, dict]] = {}  # ARN -> (read at, row)
         self._handler_pool: futures.ThreadPoolExecutor | None = None  # StartSyncExecution's handlers
         self._init_tasks()
         # mocks: an engine.runtime.mocks.Session whose test case answers mocked Task states
@@ -221,12 +225,14 @@ class Engine(TaskOperations, RedriveOperations):
                 row["arn"], changes.get("definition", row["definition"]),
                 changes.get("role_arn", row["role_arn"]), now)
         self.store.update_state_machine(row["arn"], changes)
+        self._forget_state_machine(row["arn"])
         return {"updateDate": now}
 
     def delete_state_machine(self, state_machine_arn: str) -> dict:
         arns.parse_state_machine_arn(state_machine_arn)
         # Running executions go on: each is pinned to its own revision.
         self.store.delete_state_machine(state_machine_arn)
+        self._forget_state_machine(state_machine_arn)
         return {}
 
     def list_state_machines(self, max_results: int | None = None, next_token: str | None = None) -> dict:
@@ -264,7 +270,7 @@ class Engine(TaskOperations, RedriveOperations):
 
     def _start(self, state_machine_arn: str, name: str | None, input: str | None,
                started_by: dict | None) -> dict:
-        machine = self._state_machine(state_machine_arn)
+        machine = self._state_machine_to_start(state_machine_arn)
         name = arns.check_name(name) if name is not None else str(uuid.uuid4())
         text, value = _checked_input(input)
         arn = arns.execution_arn(machine["arn"], name)
@@ -286,6 +292,7 @@ class Engine(TaskOperations, RedriveOperations):
             row.update(final_columns(step, now))
             if published:
                 published.append(status.status_change(row, self.settings.region, self.settings.account, now))
+        published = [event for event in published if self.dispatcher.has_listener(event)]
         try:
             # a snapshot that ended unsuccessfully is kept for RedriveExecution
             self.store.insert_execution(row, step.snapshot, step.due_at, step.events,
@@ -313,7 +320,7 @@ class Engine(TaskOperations, RedriveOperations):
     def start_sync_execution(self, state_machine_arn: str, name: str | None = None,
                              input: str | None = None, trace_header: str | None = None) -> dict:
         """Run an EXPRESS execution in memory to its end; only its start and result are stored."""
-        machine = self._state_machine(state_machine_arn)
+        machine = self._state_machine_to_start(state_machine_arn)
         if machine["type"] != "EXPRESS":
             raise errors.StateMachineTypeNotSupported(
                 "This operation is not supported by this type of state machine")
@@ -481,6 +488,22 @@ class Engine(TaskOperations, RedriveOperations):
         if row is None:
             raise errors.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         return row
+
+    def _state_machine_to_start(self, arn: str) -> dict:
+        """The state machine a start runs, as read at most STATE_MACHINE_TTL_SECONDS ago.
+
+        AWS, too, may run the previous definition for executions started right after an update;
+        this process's own updates and deletes are seen at once (``_forget_state_machine``).
+        """
+        cached = self._recent_machines.get(arn)
+        if cached is not None and time.monotonic() - cached[0] < STATE_MACHINE_TTL_SECONDS:
+            return cached[1]
+        row = self._state_machine(arn)
+        self._recent_machines[arn] = (time.monotonic(), row)  # one entry per state machine
+        return row
+
+    def _forget_state_machine(self, arn: str) -> None:
+        self._recent_machines.pop(arn, None)
 
     def _execution(self, arn: str) -> dict:
         arns.parse_execution_arn(arn)

@@ -43,6 +43,9 @@ class EventsOperations:
         self.region, self.account = engine.settings.region, engine.settings.account
 
     # ---- event buses
+    def _rules_changed(self) -> None:
+        self._engine.dispatcher.rules_changed()
+
     def create_event_bus(self, name: str, description: str | None = None,
                          event_source_name: str | None = None, tags: list | None = None) -> dict:
         if name == DEFAULT_BUS:
@@ -62,6 +65,7 @@ class EventsOperations:
         if name == DEFAULT_BUS:
             raise errors.ValidationException("Cannot delete event bus default.")
         self.store.delete_bus(name)  # AWS: deleting a bus that is not there succeeds
+        self._rules_changed()
         return {}
 
     def describe_event_bus(self, name: str | None = None) -> dict:
@@ -112,6 +116,7 @@ class EventsOperations:
             "schedule_expression": schedule_expression, "state": state,
             "description": description, "role_arn": role_arn, "created": now,
             "next_fire": next_fire if state == "ENABLED" else None})
+        self._rules_changed()
         return {"RuleArn": arn}
 
     def describe_rule(self, name: str, event_bus_name: str | None = None) -> dict:
@@ -138,6 +143,7 @@ class EventsOperations:
         bus = arns.event_bus_name(event_bus_name)
         if self.store.delete_rule(bus, name) == "has_targets":
             raise errors.ValidationException("Rule can't be deleted since it has targets.")
+        self._rules_changed()
         return {}  # AWS: deleting a rule that is not there succeeds
 
     def enable_rule(self, name: str, event_bus_name: str | None = None) -> dict:
@@ -146,11 +152,13 @@ class EventsOperations:
         if rule["schedule_expression"] and rule["state"] != "ENABLED":
             changes["next_fire"] = schedule.parse(rule["schedule_expression"]).next_after(self.clock.now())
         self.store.update_rule(rule["bus"], rule["name"], changes)
+        self._rules_changed()
         return {}
 
     def disable_rule(self, name: str, event_bus_name: str | None = None) -> dict:
         rule = self._rule(name, event_bus_name)
         self.store.update_rule(rule["bus"], rule["name"], {"state": "DISABLED", "next_fire": None})
+        self._rules_changed()
         return {}
 
     # ---- targets
@@ -173,12 +181,14 @@ class EventsOperations:
         if rows and not self.store.put_targets(found["bus"], found["name"], rows, MAX_TARGETS_PER_RULE):
             raise errors.LimitExceededException(
                 "The requested resource exceeds the maximum number allowed.")
+        self._rules_changed()
         return {"FailedEntryCount": len(failed), "FailedEntries": failed}
 
     def remove_targets(self, rule: str, ids: list, event_bus_name: str | None = None,
                        force: bool = False) -> dict:
         found = self._rule(rule, event_bus_name)
         self.store.remove_targets(found["bus"], found["name"], list(ids))
+        self._rules_changed()
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
     def list_targets_by_rule(self, rule: str, event_bus_name: str | None = None,

@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from typing import Callable
 
@@ -30,6 +31,9 @@ from engine.store import Store
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 16
+# how stale this process's view of other processes' rule changes may be when it decides whether
+# an event it publishes has any listener (EventBridge, too, applies rule changes eventually)
+RULES_TTL_SECONDS = 1.0
 PENDING, DELIVERED, DEAD = "PENDING", "DELIVERED", "DEAD"
 # errors a retry cannot fix: the delivery goes to the dead letters at once
 FINAL_ERRORS = (transform.TransformError, errors.InvalidExecutionInput, errors.InvalidArn,
@@ -47,6 +51,7 @@ class Dispatcher:
         self.owner_prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:bus"
         self._version: int | None = None
         self._indexes: dict[str, RuleIndex] = {}
+        self._rules_read_at = float("-inf")  # monotonic time of the last rules refresh
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,7 +139,23 @@ class Dispatcher:
         return fired
 
     # ---- matching
+    def rules_changed(self) -> None:
+        """This process changed rules or targets: the next ``has_listener`` reads them again."""
+        self._rules_read_at = float("-inf")
+
+    def has_listener(self, row: dict) -> bool:
+        """Whether an event the engine publishes itself (an outbox row) matches an enabled rule.
+
+        EventBridge drops an event that matches no rule, so such an event need not be written at
+        all: an execution's status changes cost nothing while no rule listens for them.
+        """
+        if time.monotonic() - self._rules_read_at > RULES_TTL_SECONDS:
+            self._refresh_rules()
+        index = self._indexes.get(row["bus"])
+        return index is not None and bool(index.match(row["event"]))
+
     def _refresh_rules(self) -> None:
+        self._rules_read_at = time.monotonic()
         version = self.store.rules_version()
         if version == self._version:
             return

@@ -50,8 +50,9 @@ class EngineServices:
         if snapshot.get("status_events") is None:
             return []
         execution = status.execution_of_snapshot(snapshot, columns)
-        return [status.status_change(execution, self.engine.settings.region,
-                                     self.engine.settings.account, columns["stop_date"])]
+        event = status.status_change(execution, self.engine.settings.region,
+                                     self.engine.settings.account, columns["stop_date"])
+        return [event] if self.engine.dispatcher.has_listener(event) else []
 
     def events_published(self) -> None:
         self.engine.dispatcher.wake()
