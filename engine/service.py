@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import json
 import random
@@ -65,6 +66,8 @@ class Engine(TaskOperations, RedriveOperations):
                                    new_token=lambda: secrets.token_urlsafe(32),
                                    skip_waits=self.settings.skip_waits,
                                    task_redispatch_seconds=self.settings.task_redispatch_seconds)
+        # (a millisecond, not 0: the step that hands a task out must not hand it out again)
+        self._env_leaving_tasks = dataclasses.replace(self.env, task_redispatch_seconds=0.001)
         self._models: dict[int, model.Machine] = {}
         # execution ARN -> pinned revision id: asked on every step, and a pin never changes
         self._revision_of = functools.lru_cache(maxsize=65536)(
@@ -277,7 +280,10 @@ class Engine(TaskOperations, RedriveOperations):
         # no read first: an execution of that name makes the insert below conflict (_same_start)
         now = self.clock.now()
         context = self._context(machine, arn, name, value, now, express=False)
-        step = interpreter.start(self._model(machine["revision_id"]), context, value, now, self.env, text)
+        # a process that runs no worker leaves the tasks to the workers (or to run_until_idle):
+        # due for dispatch at once, as after a crash, instead of run in the caller's thread
+        env = self.env if self.executor.running else self._env_leaving_tasks
+        step = interpreter.start(self._model(machine["revision_id"]), context, value, now, env, text)
         row = {"arn": arn, "state_machine_arn": machine["arn"], "revision_id": machine["revision_id"],
                "name": name, "type": machine["type"], "status": "RUNNING", "input": text,
                "start_date": now, "role_arn": machine["role_arn"], "state_machine_name": machine["name"],
@@ -299,7 +305,8 @@ class Engine(TaskOperations, RedriveOperations):
                                         step.token_changes, published)
         except errors.ConflictError:
             return self._same_start(self.store.get_execution(arn), text, started_by)
-        self.executor.dispatch(arn, step.commands)
+        if env is self.env:
+            self.executor.dispatch(arn, step.commands)
         self.executor.wake()
         if step.token_changes:
             self.tokens_opened()

@@ -24,12 +24,13 @@ from engine.asl.model import Machine
 from engine.clock import Clock
 from engine.errors import ConflictError
 from engine.runtime import invoker
+from engine.runtime.answers import LocalAnswers, Resume
 from engine.settings import Settings
-from engine.store import Store
+from engine.store import Step, StepWrite, Store
 
 logger = logging.getLogger(__name__)
 
-CLAIM_BATCH = 8
+CLAIM_BATCH = 64  # work items one round claims, advances and commits together
 
 
 def final_columns(step: interpreter.Step, now: float) -> dict:
@@ -70,6 +71,7 @@ class Executor:
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: set[tuple[str, str, int]] = set()
         self._inflight_lock = threading.Lock()
+        self._answers = LocalAnswers(on_answer=self.wake)  # replies for the next round
 
     # ---- lifecycle
     def start(self, workers: int | None = None) -> None:
@@ -92,6 +94,9 @@ class Executor:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+        resume, posts = self._answers.take()  # no round will hand them over now
+        for arn, reply in posts + _replies_of(resume):
+            self.store.post(arn, reply, self.clock.now())
 
     @property
     def running(self) -> bool:
@@ -123,47 +128,95 @@ class Executor:
         if due is not None:
             timeout = max(0.0, min(timeout, due - self.clock.now()))
         with self._wake:
-            self._wake.wait(timeout)
+            if not self._answers:
+                self._wake.wait(timeout)
 
     def run_once(self, owner: str, inline: bool = False) -> bool:
-        """Claim and advance one batch; True if anything was claimed."""
-        items = self.store.claim(owner, self.clock.now(), self.settings.lease_seconds, CLAIM_BATCH)
+        """One round: hand over the answers gathered since the last one, lease the items they
+        are for and a batch of due items (one transaction), advance each, record every step in
+        one transaction (a group commit), then carry out the steps' commands. True if anything
+        was handed over or claimed."""
+        resume, posts = self._answers.take()
+        try:
+            items, resumed = self.store.claim_round(
+                owner, self.clock.now(), self.settings.lease_seconds, CLAIM_BATCH, posts,
+                {arn: waiting.version for arn, waiting in resume.items()})
+        except Exception:
+            self._answers.give_back(posts + _replies_of(resume))
+            raise
+        # answers for items someone else has moved on meanwhile go through the inbox
+        self._answers.give_back(_replies_of({arn: waiting for arn, waiting in resume.items()
+                                             if arn not in resumed}))
+        items += [{"execution_arn": arn, "version": resume[arn].version,
+                   "snapshot": resume[arn].snapshot, "inbox": inbox, "replies": resume[arn].replies}
+                  for arn, inbox in resumed.items()]
         for item in items:
-            self.process(item, owner, inline)
-        return bool(items)
+            self._answers.forget(item["execution_arn"])  # a claimed item moves past what is kept
+        advanced = [triple for triple in map(self._advance, items) if triple is not None]
+        for item, step, record in self._commit(owner, advanced):
+            self._after_commit(item, step, record, inline)
+        return bool(items or posts or resume)
 
-    def process(self, item: dict, owner: str, inline: bool = False) -> None:
+    def _advance(self, item: dict) -> tuple[dict, interpreter.Step, Step] | None:
+        """The item's next step and what to record of it; None (the item is left to its lease)
+        if the interpreter failed, which is a bug in the engine, not in the execution."""
         arn = item["execution_arn"]
         now = self.clock.now()
-        step = interpreter.advance(self.model_for(arn), item["snapshot"],
-                                   [message["body"] for message in item["inbox"]], now, self.env)
+        messages = [message["body"] for message in item["inbox"]] + item.get("replies", [])
+        try:
+            step = interpreter.advance(self.model_for(arn), item["snapshot"], messages, now,
+                                       self.env, owned=True)
+        except Exception:  # noqa: BLE001 - the other items of the batch go on
+            logger.exception("could not advance %s; it is retried when its lease expires", arn)
+            return None
         columns = final_columns(step, now) if step.finished else None
         posts, published = [], []
         if columns is not None and self.services is not None:
             if step.snapshot.get("parent"):
                 posts = self.services.child_finished(step.snapshot, columns)
             published = self.services.status_events(step.snapshot, columns)
+        write = StepWrite(arn, item["version"], step.snapshot, step.due_at, step.events, columns,
+                          [message["id"] for message in item["inbox"]], step.finished)
+        return item, step, Step(write, step.token_changes, posts, published, now)
+
+    def _commit(self, owner: str, advanced: list) -> list:
+        """Record the steps in one transaction; if one of the items moved on (another worker
+        has it now), record them one by one so that the others still count. Returns the
+        (item, step, record) triples recorded."""
+        if not advanced:
+            return []
         try:
-            self.store.commit(
-                arn, item["version"], owner, snapshot=step.snapshot, due_at=step.due_at,
-                events=step.events,  # already history_events rows
-                execution=columns,
-                consumed_inbox=[message["id"] for message in item["inbox"]],
-                finished=step.finished, token_changes=step.token_changes, now=now, posts=posts,
-                bus_events=published)
+            self.store.commit_steps(owner, [record for _, _, record in advanced])
+            return advanced
         except ConflictError:
-            logger.info("lost the lease on %s; another worker goes on", arn)
-            return
-        if not step.finished:
-            self.store.release(arn, owner)
-        else:
+            if len(advanced) == 1:
+                logger.info("lost the lease on %s; another worker goes on",
+                            advanced[0][0]["execution_arn"])
+                return []
+        return [triple for triple in advanced if self._commit(owner, [triple])]
+
+    def _after_commit(self, item: dict, step: interpreter.Step, record: Step, inline: bool) -> None:
+        arn = item["execution_arn"]
+        if step.finished:
             with self._finished:
                 self._finished.notify_all()
+        elif step.commands:  # answers will come: keep the snapshot to resume from (answers.py)
+            self._answers.remember(arn, item["version"] + 1, step.snapshot)
         self.dispatch(arn, step.commands, inline)
         if step.token_changes and self.services is not None:
             self.services.tokens_opened()
-        if published:
+        if record.bus_events:
             self.services.events_published()
+
+    def _answered(self, arn: str, replies: list[dict], inline: bool) -> None:
+        """Hand a task's replies to the execution: through the next round when rounds run here
+        (worker threads, or ``run_until_idle`` for ``inline`` calls; see answers.py), else
+        posted at once."""
+        if inline or self.running:
+            self._answers.add(arn, replies)
+            return
+        for reply in replies:
+            self.store.post(arn, reply, self.clock.now())
 
     # ---- commands
     def dispatch(self, arn: str, commands: list[dict], inline: bool = False) -> None:
@@ -182,7 +235,7 @@ class Executor:
                 if key in self._inflight:
                     continue  # still running here: a re-dispatch is for lost answers only
                 self._inflight.add(key)
-            self._submit(inline, self._carry_out, arn, command, key)
+            self._submit(inline, self._carry_out, arn, command, key, inline)
 
     def _submit(self, inline: bool, function: Callable, *args: Any) -> None:
         if inline or self._pool is None:
@@ -204,10 +257,9 @@ class Executor:
                                       self.clock.now)]
         return replies
 
-    def _carry_out(self, arn: str, command: dict, key: tuple) -> None:
+    def _carry_out(self, arn: str, command: dict, key: tuple, inline: bool) -> None:
         try:
-            for reply in self.replies_to(arn, command):
-                self.store.post(arn, reply, self.clock.now())
+            self._answered(arn, self.replies_to(arn, command), inline)
         except Exception:  # noqa: BLE001 - the answer is re-requested after the redispatch delay
             logger.exception("task %s of %s could not be carried out", command.get("state"), arn)
         finally:
@@ -222,3 +274,7 @@ class Executor:
         for _ in range(max_rounds):
             if not self.run_once(owner, inline=True):
                 return
+
+
+def _replies_of(resume: dict[str, Resume]) -> list[tuple[str, dict]]:
+    return [(arn, reply) for arn, waiting in resume.items() for reply in waiting.replies]

@@ -34,15 +34,37 @@ def insert_execution_txn(conn: sa.Connection, row: dict, snapshot: dict | None,
 
 def append_events_txn(conn: sa.Connection, execution_arn: str, events: list[dict]) -> None:
     """Insert history events; a repeated (execution_arn, id) raises IntegrityError."""
-    if events:
-        conn.execute(history_events.insert(),
-                     [{**event, "execution_arn": execution_arn} for event in events])
+    append_histories_txn(conn, [(execution_arn, events)])
+
+
+def append_histories_txn(conn: sa.Connection, histories: list[tuple[str, list[dict]]]) -> None:
+    """Insert the events of several executions in one statement: ``(execution ARN, events)``."""
+    rows = [{**event, "execution_arn": arn} for arn, events in histories for event in events]
+    if rows:
+        conn.execute(history_events.insert(), rows)
 
 
 def update_execution_txn(conn: sa.Connection, arn: str, changes: dict) -> None:
-    result = conn.execute(executions.update().where(_ex.arn == arn).values(**changes))
-    if result.rowcount == 0:
-        raise ConflictError(f"Execution {arn} was not updated: it does not exist")
+    update_executions_txn(conn, [(arn, changes)])
+
+
+def update_executions_txn(conn: sa.Connection, updates: list[tuple[str, dict]]) -> None:
+    """Change columns of several executions: ``(ARN, changes)``; one statement per set of
+    columns changed (a group commit's finishing executions all change the same ones)."""
+    by_columns: dict[tuple, list[dict]] = {}
+    for arn, changes in updates:
+        row = {f"new_{column}": value for column, value in changes.items()}
+        by_columns.setdefault(tuple(sorted(changes)), []).append({"target": arn, **row})
+    for columns, rows in by_columns.items():
+        statement = executions.update().where(_ex.arn == sa.bindparam("target")).values(
+            {column: sa.bindparam(f"new_{column}") for column in columns})
+        if len(rows) > 1 and conn.dialect.supports_sane_multi_rowcount:
+            matched = conn.execute(statement, rows).rowcount
+        else:
+            matched = sum(conn.execute(statement, row).rowcount for row in rows)
+        if matched != len(rows):
+            raise ConflictError(
+                f"Execution(s) {[row['target'] for row in rows]} were not updated: not every one exists")
 
 
 def get_execution_txn(conn: sa.Connection, arn: str) -> dict | None:

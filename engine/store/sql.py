@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import sqlalchemy as sa
@@ -23,6 +24,16 @@ from engine.errors import ConflictError, StoreError
 from engine.store import catalog, dialects, events, executions, migrate, tokens, workitems
 from engine.store import events as outbox  # ``events`` is also the history-events argument
 from engine.store.schema import metadata
+
+
+@dataclass
+class Step:
+    """A step to record with ``Store.commit_steps``: the work item's write and what goes with it."""
+    write: workitems.StepWrite
+    token_changes: list[dict] = field(default_factory=list)
+    posts: list[tuple[str, dict]] = field(default_factory=list)  # messages for other executions
+    bus_events: list[dict] = field(default_factory=list)  # outbox rows it publishes
+    at: float = 0.0  # when the step was taken: the time of its tokens and posts
 
 
 class Store:
@@ -192,27 +203,39 @@ class Store:
                consumed_inbox: Sequence[int] = (), finished: bool = False,
                token_changes: Sequence[dict] = (), now: float = 0.0,
                posts: Sequence[tuple[str, dict]] = (), bus_events: Sequence[dict] = ()) -> int:
-        """Record one step; ConflictError (and nothing changed) when the item moved on.
+        """Record one step, keeping the lease; returns the item's new version. ConflictError
+        (and nothing changed) when the item moved on. See ``commit_steps`` for the rest."""
+        write = Step(workitems.StepWrite(execution_arn, version, snapshot, due_at, events, execution,
+                                         list(consumed_inbox), finished),
+                     list(token_changes), list(posts), list(bus_events), now)
+        self.commit_steps(owner, [write], release=False)
+        return version + 1
 
-        In the same transaction: the task tokens the step opened or gave up (every token of
-        the execution when it ``finished``), ``posts``, messages for other executions (a
-        child's result for its parent), and ``bus_events`` it publishes (status changes).
+    def commit_steps(self, owner: str, steps: Sequence[Step], release: bool = True) -> None:
+        """Record steps of several executions in one transaction (a group commit) and, with
+        ``release``, give up the leases of those that go on. ConflictError (and nothing
+        changed) when any of the items moved on.
+
+        In the same transaction, per step: the task tokens it opened or gave up (every token of
+        the execution when it finished), its ``posts``, messages for other executions (a
+        child's result for its parent), and the ``bus_events`` it publishes (status changes).
         """
-        message = (f"History of {execution_arn} already has one of the event ids "
-                   f"{[event['id'] for event in events]}: this step was recorded by another worker")
+        arns = [step.write.execution_arn for step in steps]
+        message = (f"History of {arns} already has one of the event ids being written: "
+                   "these steps were recorded by another worker")
         with self._txn(write=True, conflict=message) as conn:
-            version = workitems.commit_txn(
-                conn, execution_arn, version, owner, snapshot=snapshot, due_at=due_at,
-                events=events, execution=execution, consumed_inbox=list(consumed_inbox),
-                finished=finished)
-            tokens.apply_token_changes_txn(conn, execution_arn, list(token_changes), now)
-            if finished:
-                tokens.close_execution_tokens_txn(conn, execution_arn)
-            for target, body in posts:
-                workitems.post_txn(conn, target, body, now)
-            if bus_events:
-                outbox.insert_events_txn(conn, list(bus_events))
-            return version
+            workitems.commit_steps_txn(conn, owner, [step.write for step in steps], release)
+            for step in steps:
+                if step.token_changes:
+                    tokens.apply_token_changes_txn(conn, step.write.execution_arn,
+                                                   step.token_changes, step.at)
+            tokens.close_execution_tokens_txn(
+                conn, [step.write.execution_arn for step in steps if step.write.finished])
+            for step in steps:
+                workitems.post_many_txn(conn, step.posts, step.at)
+            published = [event for step in steps for event in step.bus_events]
+            if published:
+                outbox.insert_events_txn(conn, published)
 
     def release(self, execution_arn: str, owner: str) -> bool:
         """Drop ``owner``'s lease; False when ``owner`` no longer holds it."""
@@ -223,6 +246,18 @@ class Store:
         """Queue a message for a running execution; False when it has finished."""
         with self._txn(write=True) as conn:
             return workitems.post_txn(conn, execution_arn, body, now)
+
+    def claim_round(self, owner: str, now: float, lease_seconds: float, limit: int,
+                    posts: Sequence[tuple[str, dict]] = (),
+                    resume: dict[str, int] | None = None) -> tuple[list[dict], dict[str, list[dict]]]:
+        """A worker's round, in one transaction: queue messages (``post``), lease again the
+        items it holds in memory (``resume``: ARN -> version; see ``workitems.resume_txn``) and
+        lease up to ``limit`` due items (``claim``). Returns the claimed items and, per
+        resumed ARN, its inbox."""
+        with self._txn(write=True) as conn:
+            workitems.post_many_txn(conn, list(posts), now)
+            resumed = workitems.resume_txn(conn, owner, now, lease_seconds, resume or {})
+            return workitems.claim_txn(conn, owner, now, lease_seconds, limit), resumed
 
     def next_due(self) -> float | None:
         """When a claim could next return something (for a worker's sleep); None if idle."""

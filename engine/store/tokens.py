@@ -66,11 +66,12 @@ def apply_token_changes_txn(conn: sa.Connection, execution_arn: str, changes: li
                          .values(status=change["status"]))
 
 
-def close_execution_tokens_txn(conn: sa.Connection, execution_arn: str) -> None:
-    """An execution that ended (or was stopped) invalidates every token it handed out."""
-    conn.execute(task_tokens.update()
-                 .where(_tk.execution_arn == execution_arn, _tk.status.in_(_LIVE))
-                 .values(status=CLOSED))
+def close_execution_tokens_txn(conn: sa.Connection, execution_arns: list[str]) -> None:
+    """Executions that ended (or were stopped) invalidate every token they handed out."""
+    if execution_arns:
+        conn.execute(task_tokens.update()
+                     .where(_tk.execution_arn.in_(execution_arns), _tk.status.in_(_LIVE))
+                     .values(status=CLOSED))
 
 
 # --- tokens used by workers and people ------------------------------------------------------

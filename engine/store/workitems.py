@@ -10,11 +10,13 @@ helper raises :class:`ConflictError` so the caller's transaction rolls back.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 
 from engine.errors import ConflictError
-from engine.store.executions import (REDRIVABLE, append_events_txn, keep_final_snapshot_txn,
-                                     update_execution_txn)
+from engine.store.executions import (REDRIVABLE, append_histories_txn, keep_final_snapshot_txn,
+                                     update_executions_txn)
 from engine.store.schema import inbox, work_items
 
 _wi = work_items.c
@@ -22,6 +24,19 @@ _in = inbox.c
 
 # When a claim could next succeed: not before the item is due, nor before its lease expires.
 _READY_AT = sa.case((_wi.lease_expires > _wi.due_at, _wi.lease_expires), else_=_wi.due_at)
+
+
+@dataclass
+class StepWrite:
+    """One execution's step to record (``commit_steps_txn``)."""
+    execution_arn: str
+    version: int  # the version claimed: the guard of the write
+    snapshot: dict
+    due_at: float | None
+    events: list[dict]  # history_events rows, without the execution ARN
+    execution: dict | None = None  # executions-row changes (the final columns when finished)
+    consumed_inbox: list[int] = field(default_factory=list)
+    finished: bool = False
 
 
 def claim_txn(conn: sa.Connection, owner: str, now: float, lease_seconds: float,
@@ -48,6 +63,31 @@ def claim_txn(conn: sa.Connection, owner: str, now: float, lease_seconds: float,
     return items
 
 
+def resume_txn(conn: sa.Connection, owner: str, now: float, lease_seconds: float,
+               versions: dict[str, int]) -> dict[str, list[dict]]:
+    """Lease again items this worker released and still holds in memory (``versions``: ARN ->
+    the version it committed), if no one has moved them on or leased them since; returns the
+    inbox of each one leased. The snapshot is not read: the worker's copy is that version's.
+    """
+    if not versions:
+        return {}
+    expires = now + lease_seconds
+    conn.execute(_RESUME, [{"arn": arn, "claimed": version, "owner": owner, "now": now,
+                            "expires": expires} for arn, version in versions.items()])
+    leased = list(conn.execute(
+        sa.select(_wi.execution_arn).where(_wi.execution_arn.in_(list(versions)),
+                                           _wi.lease_owner == owner, _wi.lease_expires == expires)
+    ).scalars())
+    messages = _inbox_of(conn, leased) if leased else {}
+    return {arn: messages.get(arn, []) for arn in leased}
+
+
+_RESUME = work_items.update().where(
+    _wi.execution_arn == sa.bindparam("arn"), _wi.version == sa.bindparam("claimed"),
+    sa.or_(_wi.lease_expires.is_(None), _wi.lease_expires <= sa.bindparam("now")),
+).values(lease_owner=sa.bindparam("owner"), lease_expires=sa.bindparam("expires"))
+
+
 def _inbox_of(conn: sa.Connection, arns: list[str]) -> dict[str, list[dict]]:
     query = (sa.select(_in.id, _in.execution_arn, _in.body)
              .where(_in.execution_arn.in_(arns)).order_by(_in.id))
@@ -57,55 +97,76 @@ def _inbox_of(conn: sa.Connection, arns: list[str]) -> dict[str, list[dict]]:
     return messages
 
 
-def commit_txn(conn: sa.Connection, execution_arn: str, version: int, owner: str, *,
-               snapshot: dict, due_at: float | None, events: list[dict],
-               execution: dict | None, consumed_inbox: list[int], finished: bool) -> int:
-    """Record one step of an execution; returns the item's new version.
+# the guarded write of a step that goes on; ``release`` also gives up the lease
+_STEP_GUARD = sa.and_(_wi.execution_arn == sa.bindparam("arn"), _wi.version == sa.bindparam("claimed"),
+                      _wi.lease_owner == sa.bindparam("owner"))
+_GO_ON = work_items.update().where(_STEP_GUARD).values(
+    snapshot=sa.bindparam("snapshot"), due_at=sa.bindparam("due"), version=sa.bindparam("next"))
+_GO_ON_RELEASED = _GO_ON.values(lease_owner=None, lease_expires=None)
+_FINISH = work_items.delete().where(_STEP_GUARD)
 
-    The guarded write on the work item comes first: on PostgreSQL it locks the row, so a
+
+def commit_steps_txn(conn: sa.Connection, owner: str, writes: list[StepWrite],
+                     release: bool = False) -> None:
+    """Record steps of several executions at once (a group commit); each item's version goes
+    up by one, and ``release`` gives up the leases of the items that go on.
+
+    The guarded writes on the work items come first: on PostgreSQL they lock the rows, so a
     concurrent ``post`` waits for this transaction and then sees the committed ``due_at``.
+    Raises ConflictError when any item moved on (another worker took it over, or its lease
+    expired and was reclaimed): the caller's transaction then rolls back as a whole.
     """
-    guard = sa.and_(_wi.execution_arn == execution_arn, _wi.version == version,
-                    _wi.lease_owner == owner)
-    if finished:
-        matched = conn.execute(work_items.delete().where(guard)).rowcount
-    else:
-        matched = conn.execute(work_items.update().where(guard).values(
-            snapshot=snapshot, due_at=due_at, version=version + 1)).rowcount
-    if matched == 0:
-        raise ConflictError(
-            f"Work item of {execution_arn} was not committed: version {version} leased to "
-            f"{owner!r} is no longer current (another worker took it over or the lease expired "
-            "and was reclaimed); drop this step and claim again")
-    append_events_txn(conn, execution_arn, events)
-    if execution:
-        update_execution_txn(conn, execution_arn, execution)
-    if finished and execution and execution.get("status") in REDRIVABLE:
-        keep_final_snapshot_txn(conn, execution_arn, snapshot)  # what a redrive continues from
-    _delete_inbox(conn, execution_arn, None if finished else consumed_inbox)
-    if not finished:
-        _wake_for_pending_messages(conn, execution_arn, due_at)
-    return version + 1
+    going_on = [write for write in writes if not write.finished]
+    _guarded(conn, _GO_ON_RELEASED if release else _GO_ON, [
+        {"arn": w.execution_arn, "claimed": w.version, "owner": owner, "snapshot": w.snapshot,
+         "due": w.due_at, "next": w.version + 1} for w in going_on])
+    _guarded(conn, _FINISH, [{"arn": w.execution_arn, "claimed": w.version, "owner": owner}
+                             for w in writes if w.finished])
+    append_histories_txn(conn, [(w.execution_arn, w.events) for w in writes])
+    update_executions_txn(conn, [(w.execution_arn, w.execution) for w in writes if w.execution])
+    for write in writes:
+        if write.finished and write.execution and write.execution.get("status") in REDRIVABLE:
+            keep_final_snapshot_txn(conn, write.execution_arn, write.snapshot)  # for a redrive
+    _delete_inbox(conn, [w.execution_arn for w in writes if w.finished],
+                  [message for w in going_on for message in w.consumed_inbox])
+    _wake_for_pending_messages(conn, going_on)
 
 
-def _delete_inbox(conn: sa.Connection, execution_arn: str, ids: list[int] | None) -> None:
-    """Delete the messages ``ids`` of the execution, or all of them when ``ids`` is None."""
-    if ids is not None and not ids:
+def _guarded(conn: sa.Connection, statement: sa.Executable, rows: list[dict]) -> None:
+    """Run a guarded write for each row; ConflictError unless every row matched."""
+    if not rows:
         return
-    query = inbox.delete().where(_in.execution_arn == execution_arn)
-    if ids is not None:
-        query = query.where(_in.id.in_(ids))
-    conn.execute(query)
+    if len(rows) > 1 and conn.dialect.supports_sane_multi_rowcount:
+        matched = conn.execute(statement, rows).rowcount
+    else:
+        matched = sum(conn.execute(statement, row).rowcount for row in rows)
+    if matched != len(rows):
+        lost = [row["arn"] for row in rows] if len(rows) > 1 else rows[0]["arn"]
+        raise ConflictError(
+            f"Work item of {lost} was not committed: the version leased to {rows[0]['owner']!r} is "
+            "no longer current (another worker took it over or the lease expired and was "
+            "reclaimed); drop this step and claim again")
 
 
-def _wake_for_pending_messages(conn: sa.Connection, execution_arn: str,
-                               due_at: float | None) -> None:
+def _delete_inbox(conn: sa.Connection, finished: list[str], consumed: list[int]) -> None:
+    """Delete every message of finished executions and the consumed ones of the others."""
+    if finished:
+        conn.execute(inbox.delete().where(_in.execution_arn.in_(finished)))
+    if consumed:
+        conn.execute(inbox.delete().where(_in.id.in_(consumed)))
+
+
+def _wake_for_pending_messages(conn: sa.Connection, going_on: list[StepWrite]) -> None:
     """A message posted while the step ran must not wait for the new ``due_at``."""
-    posted = conn.execute(sa.select(sa.func.min(_in.created))
-                          .where(_in.execution_arn == execution_arn)).scalar()
-    if posted is not None and (due_at is None or posted < due_at):
-        conn.execute(work_items.update().where(_wi.execution_arn == execution_arn)
-                     .values(due_at=posted))
+    if not going_on:
+        return
+    due = {w.execution_arn: w.due_at for w in going_on}
+    pending = conn.execute(sa.select(_in.execution_arn, sa.func.min(_in.created))
+                           .where(_in.execution_arn.in_(list(due)))
+                           .group_by(_in.execution_arn))
+    for arn, posted in pending:
+        if due[arn] is None or posted < due[arn]:
+            conn.execute(work_items.update().where(_wi.execution_arn == arn).values(due_at=posted))
 
 
 def release_txn(conn: sa.Connection, execution_arn: str, owner: str) -> bool:
@@ -118,18 +179,28 @@ def release_txn(conn: sa.Connection, execution_arn: str, owner: str) -> bool:
 
 
 def post_txn(conn: sa.Connection, execution_arn: str, body: dict, now: float) -> bool:
-    """Queue ``body`` for the execution and make its item due now; False when it has none.
+    """Queue ``body`` for the execution and make its item due now; False when it has none."""
+    return bool(post_many_txn(conn, [(execution_arn, body)], now))
 
-    The item is updated before the message is inserted: the update locks the row (PostgreSQL)
-    so a concurrent finishing commit either sees this message or has already removed the item.
+
+def post_many_txn(conn: sa.Connection, posts: list[tuple[str, dict]], now: float) -> set[str]:
+    """Queue messages ``(execution ARN, body)`` and make their items due now; returns the ARNs
+    that have an item (messages for executions that have finished are dropped).
+
+    The items are updated before the messages are inserted: the update locks the rows
+    (PostgreSQL) so a concurrent finishing commit either sees the messages or has already
+    removed the item.
     """
+    if not posts:
+        return set()
+    arns = sorted({arn for arn, _ in posts})
     sooner = sa.case((sa.or_(_wi.due_at.is_(None), _wi.due_at > now), now), else_=_wi.due_at)
-    result = conn.execute(work_items.update().where(_wi.execution_arn == execution_arn)
-                          .values(due_at=sooner))
-    if result.rowcount == 0:
-        return False
-    conn.execute(inbox.insert().values(execution_arn=execution_arn, body=body, created=now))
-    return True
+    conn.execute(work_items.update().where(_wi.execution_arn.in_(arns)).values(due_at=sooner))
+    live = set(conn.execute(sa.select(_wi.execution_arn).where(_wi.execution_arn.in_(arns))).scalars())
+    rows = [{"execution_arn": arn, "body": body, "created": now} for arn, body in posts if arn in live]
+    if rows:
+        conn.execute(inbox.insert(), rows)
+    return live
 
 
 def next_due_txn(conn: sa.Connection) -> float | None:
