@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from engine.errors import ConflictError
 from engine.store.pagination import decode_cursor, page
+from engine.store.prepared import Prepared
 from engine.store.schema import executions, final_snapshots, history_events, work_items
 
 _ex = executions.c
@@ -16,18 +17,21 @@ _ev = history_events.c
 _fs = final_snapshots.c
 _EVENT_COLUMNS = (_ev.id, _ev.previous_event_id, _ev.timestamp, _ev.type, _ev.details)
 REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")  # the statuses whose final snapshot is kept
+_INSERT_EXECUTION = Prepared(executions.insert())
+_INSERT_EVENTS = Prepared(history_events.insert())
+_INSERT_WORK_ITEM = Prepared(work_items.insert())
 
 
 def insert_execution_txn(conn: sa.Connection, row: dict, snapshot: dict | None,
                          due_at: float | None, events: list[dict]) -> None:
     """A new execution; ``snapshot`` becomes its work item, or its final snapshot if it ended."""
-    conn.execute(executions.insert(), row)
+    _INSERT_EXECUTION.run(conn, [row])
     append_events_txn(conn, row["arn"], events)
     if snapshot is None:
         return
     if row["status"] == "RUNNING":
-        conn.execute(work_items.insert().values(
-            execution_arn=row["arn"], snapshot=snapshot, version=1, due_at=due_at))
+        _INSERT_WORK_ITEM.run(conn, [{"execution_arn": row["arn"], "snapshot": snapshot, "version": 1,
+                                      "due_at": due_at}])
     elif row["status"] in REDRIVABLE:
         keep_final_snapshot_txn(conn, row["arn"], snapshot)
 
@@ -39,9 +43,8 @@ def append_events_txn(conn: sa.Connection, execution_arn: str, events: list[dict
 
 def append_histories_txn(conn: sa.Connection, histories: list[tuple[str, list[dict]]]) -> None:
     """Insert the events of several executions in one statement: ``(execution ARN, events)``."""
-    rows = [{**event, "execution_arn": arn} for arn, events in histories for event in events]
-    if rows:
-        conn.execute(history_events.insert(), rows)
+    _INSERT_EVENTS.run(conn, [{**event, "execution_arn": arn}
+                              for arn, events in histories for event in events])
 
 
 def update_execution_txn(conn: sa.Connection, arn: str, changes: dict) -> None:

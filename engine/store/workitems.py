@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from engine.errors import ConflictError
+from engine.store.prepared import Prepared
 from engine.store.executions import (REDRIVABLE, append_histories_txn, keep_final_snapshot_txn,
                                      update_executions_txn)
 from engine.store.schema import inbox, work_items
@@ -101,9 +102,11 @@ def _inbox_of(conn: sa.Connection, arns: list[str]) -> dict[str, list[dict]]:
 _STEP_GUARD = sa.and_(_wi.execution_arn == sa.bindparam("arn"), _wi.version == sa.bindparam("claimed"),
                       _wi.lease_owner == sa.bindparam("owner"))
 _GO_ON = work_items.update().where(_STEP_GUARD).values(
-    snapshot=sa.bindparam("snapshot"), due_at=sa.bindparam("due"), version=sa.bindparam("next"))
-_GO_ON_RELEASED = _GO_ON.values(lease_owner=None, lease_expires=None)
-_FINISH = work_items.delete().where(_STEP_GUARD)
+    snapshot=sa.bindparam("snapshot", type_=work_items.c.snapshot.type), due_at=sa.bindparam("due"),
+    version=sa.bindparam("next"))
+_GO_ON_KEPT = Prepared(_GO_ON)
+_GO_ON_RELEASED = Prepared(_GO_ON.values(lease_owner=sa.null(), lease_expires=sa.null()))
+_FINISH = Prepared(work_items.delete().where(_STEP_GUARD))
 
 
 def commit_steps_txn(conn: sa.Connection, owner: str, writes: list[StepWrite],
@@ -117,7 +120,7 @@ def commit_steps_txn(conn: sa.Connection, owner: str, writes: list[StepWrite],
     expired and was reclaimed): the caller's transaction then rolls back as a whole.
     """
     going_on = [write for write in writes if not write.finished]
-    _guarded(conn, _GO_ON_RELEASED if release else _GO_ON, [
+    _guarded(conn, _GO_ON_RELEASED if release else _GO_ON_KEPT, [
         {"arn": w.execution_arn, "claimed": w.version, "owner": owner, "snapshot": w.snapshot,
          "due": w.due_at, "next": w.version + 1} for w in going_on])
     _guarded(conn, _FINISH, [{"arn": w.execution_arn, "claimed": w.version, "owner": owner}
@@ -132,14 +135,14 @@ def commit_steps_txn(conn: sa.Connection, owner: str, writes: list[StepWrite],
     _wake_for_pending_messages(conn, going_on)
 
 
-def _guarded(conn: sa.Connection, statement: sa.Executable, rows: list[dict]) -> None:
+def _guarded(conn: sa.Connection, statement: Prepared, rows: list[dict]) -> None:
     """Run a guarded write for each row; ConflictError unless every row matched."""
     if not rows:
         return
     if len(rows) > 1 and conn.dialect.supports_sane_multi_rowcount:
-        matched = conn.execute(statement, rows).rowcount
+        matched = statement.run(conn, rows)
     else:
-        matched = sum(conn.execute(statement, row).rowcount for row in rows)
+        matched = sum(statement.run(conn, [row]) for row in rows)
     if matched != len(rows):
         lost = [row["arn"] for row in rows] if len(rows) > 1 else rows[0]["arn"]
         raise ConflictError(
