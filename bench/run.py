@@ -12,9 +12,10 @@ benchmark folder (``../shared/bench``, or ``$STEPSTONE_BENCH_SHARED``). Modes:
 * ``sqlite``: STANDARD executions on a SQLite file (synchronous=FULL, the default): StartExecution for
   all of a workload's executions, then ``run_until_idle()`` in this thread (``--sqlite-workers N``:
   ``Engine.start(N)`` instead), then DescribeExecution of each for its output.
-* ``postgres``: the same on PostgreSQL in a fresh schema, with 1, 2 and 4 executor workers
-  (``--pg-workers``). W1-W5 and W7 end or park inside StartExecution, so they run with the first
-  worker count only (``--pg-all-workers`` for all); W6 runs with each.
+* ``postgres``: the same on PostgreSQL in a fresh schema, run by 1, 2 and 4 ``stepstone worker``
+  processes (``--pg-workers``; one executor thread each, as a fleet would run them) while this
+  process starts the executions and waits. W1-W5 and W7 end or park inside StartExecution, so they
+  run with the first worker count only (``--pg-all-workers`` for all); W6 runs with each.
 * ``http``: a ``python -m engine serve`` subprocess on a SQLite file, driven with boto3
   (``--http-clients`` threads, one client each): StartExecution over HTTP, then DescribeExecution
   until each ends. Peak RSS is the server's.
@@ -189,13 +190,19 @@ class MemoryMode(Mode):
 
 
 class DurableMode(Mode):
-    """STANDARD executions on a database; ``workers`` 0 drives them in this thread."""
+    """STANDARD executions on a database; ``workers`` 0 drives them in this thread, unless
+    ``processes``: that many ``stepstone worker`` processes (one executor thread each) do."""
 
-    def __init__(self, name: str, db_url: str, workers: int, only: set[str] | None = None):
+    def __init__(self, name: str, db_url: str, workers: int, only: set[str] | None = None,
+                 processes: int = 0):
         self.name, self.db_url, self.workers, self.only = name, db_url, workers, only
         self.engine = Engine(settings=from_environment().with_flags(db_url=db_url, handlers=(HANDLERS,)))
         if workers:
             self.engine.start(workers)
+        self.processes = [subprocess.Popen(
+            [sys.executable, "-m", "engine", "worker", "--db", db_url, "--handlers", HANDLERS,
+             "--workers", "1"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(processes)]
 
     def supports(self, wid):
         if self.only is not None and wid not in self.only:
@@ -211,7 +218,7 @@ class DurableMode(Mode):
         def run_once():
             arns = [engine.start_execution(arn, input=text)["executionArn"] for text in workload.texts]
             deadline = time.monotonic() + REP_TIMEOUT
-            if not self.workers:
+            if not self.workers and not self.processes:
                 engine.run_until_idle()
             problems = []
             for index, execution in enumerate(arns):
@@ -219,6 +226,8 @@ class DurableMode(Mode):
                 while described["status"] == "RUNNING" and time.monotonic() < deadline:
                     if self.workers:
                         engine.executor.wait_finished(0.05)
+                    elif self.processes:
+                        time.sleep(0.01)
                     else:
                         engine.run_until_idle()
                         time.sleep(0.01)
@@ -241,6 +250,13 @@ class DurableMode(Mode):
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def close(self):
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
         self.engine.close()
 
 
@@ -555,8 +571,9 @@ MODE_TEXT = {
               "(interpreter.start/advance, history events built, nothing persisted); W7 n/a",
     "sqlite": "sqlite{w}: STANDARD on {db}, StartExecution x N, then {driver}, "
               "then DescribeExecution",
-    "postgres": "postgres/Nw: STANDARD on PostgreSQL (fresh schema), Engine.start(workers=N), StartExecution x N, "
-                "wait, DescribeExecution; W1-W5, W7 with the first worker count only",
+    "postgres": "postgres/Nw: STANDARD on PostgreSQL (fresh schema), N `stepstone worker` processes (one executor "
+                "thread each), StartExecution x N from the bench, wait, DescribeExecution; W1-W5, W7 with the "
+                "first worker count only",
     "http": "http: boto3 ({clients} client threads) -> `python -m engine serve` on a SQLite file; "
             "StartExecution, DescribeExecution until ended; RSS is the server's",
 }
@@ -634,7 +651,7 @@ def main() -> int:
                 for index, count in enumerate(counts):
                     only = None if index == 0 or args.pg_all_workers else {"W6"}
                     url = pg.fresh()
-                    run_mode(lambda: DurableMode(f"postgres/{count}w", url, count, only), name)
+                    run_mode(lambda: DurableMode(f"postgres/{count}w", url, 0, only, processes=count), name)
             elif name == "http":
                 modes_text.append(MODE_TEXT["http"].format(clients=args.http_clients))
                 run_mode(lambda: HttpMode(tmp, args.http_clients), name)
