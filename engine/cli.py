@@ -6,6 +6,7 @@ invalid definition given to ``run``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import re
 import signal
@@ -25,6 +26,17 @@ SOURCES_HELP = ("broker event sources file (JSON/YAML: Redis Streams, NATS JetSt
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``stepstone`` command; ``argv`` None is this process's own command line."""
+    try:
+        return _main(argv)
+    finally:
+        if argv is None:
+            # the process exits next: its last garbage collection need not walk every object still
+            # alive (the loaded modules above all), a walk that costs a short `stepstone run` ~45 ms
+            gc.freeze()
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

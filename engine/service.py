@@ -17,24 +17,26 @@ import threading
 import time
 import uuid
 from concurrent import futures
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import arns, errors
 from engine.asl import interpreter, model, parse, timestamps, validate
 from engine.asl.history import to_json
 from engine.clock import Clock
-from engine.eventbus import sources as event_sources
 from engine.eventbus import status
 from engine.eventbus.dispatcher import Dispatcher
 from engine.paging import page_size
 from engine.runtime import connections, handlers
 from engine.runtime.executor import Executor, final_columns
 from engine.runtime.services import EngineServices
-from engine.service_events import EventsOperations
 from engine.service_redrive import RedriveOperations
 from engine.service_tasks import TaskOperations
 from engine.settings import MEMORY_DB, Settings, from_environment
 from engine.store import Store
+
+if TYPE_CHECKING:
+    from engine.eventbus import sources as event_sources
+    from engine.service_events import EventsOperations
 
 MAX_INPUT_BYTES = 256 * 1024
 SYNC_EXECUTION_LIMIT = 300.0  # seconds: AWS's Express duration limit is 5 minutes
@@ -59,7 +61,12 @@ class Engine(TaskOperations, RedriveOperations):
         handlers.load(self.settings.handlers)
         connections.config(self.settings)  # a bad STEPSTONE_CONNECTIONS file fails here, not mid-run
         # broker event sources (STEPSTONE_SOURCES): a bad file fails here; they run from start()
-        self._source_configs = event_sources.load_file(self.settings.sources) if self.settings.sources else []
+        self._source_configs: list = []
+        if self.settings.sources:
+            # imported only then: ~10 ms of start-up that `stepstone run` does without
+            from engine.eventbus import sources as event_sources
+
+            self._source_configs = event_sources.load_file(self.settings.sources)
         self._sources: event_sources.Sources | None = None
         self.env = interpreter.Env(region=self.settings.region, account=self.settings.account,
                                    random=random.Random(), new_uuid=lambda: str(uuid.uuid4()),
@@ -79,9 +86,15 @@ class Engine(TaskOperations, RedriveOperations):
         # mocks: an engine.runtime.mocks.Session whose test case answers mocked Task states
         self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution,
                                  self.env, services=EngineServices(self), mocks=mocks)
-        # the EventBridge API (its own object: its action names clash with Step Functions')
-        self.events = EventsOperations(self)
         self.dispatcher = Dispatcher(self.store, self.settings, self.clock, self._start_target)
+
+    @functools.cached_property
+    def events(self) -> EventsOperations:
+        """The EventBridge API (its own object: its action names clash with Step Functions')."""
+        # built on first use: its module and the pattern compiler cost `stepstone run` ~15 ms to import
+        from engine.service_events import EventsOperations
+
+        return EventsOperations(self)
 
     @classmethod
     def in_memory(cls, **settings: Any) -> "Engine":
@@ -92,6 +105,8 @@ class Engine(TaskOperations, RedriveOperations):
         self.executor.start(workers)
         self.dispatcher.start()
         if self._source_configs and self._sources is None:
+            from engine.eventbus import sources as event_sources  # imported with _source_configs
+
             self._sources = event_sources.start_sources(
                 self._source_configs, event_sources.bus_sink(self.publish_events),
                 account=self.settings.account, region=self.settings.region)

@@ -19,19 +19,28 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from typing import Any
-
-from jsonata import Jsonata  # the library (this module is engine.asl.jsonata)
-from jsonata import functions as _library_functions
-from jsonata import jexception, utils
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from engine.asl.failures import QUERY_EVALUATION_ERROR, Failure
 from engine.asl.scope import Scope
 
-_NULL = utils.Utils.NULL_VALUE  # JSONata null; Python None means "undefined" to the library
+if TYPE_CHECKING:
+    from jsonata import Jsonata
+
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 REFUSED_FUNCTIONS = ("eval",)  # AWS does not offer $eval
 MAX_RANGE = 1000  # AWS's limit on the items $range may produce (as for States.ArrayRange)
+
+
+@lru_cache(maxsize=1)
+def _library() -> SimpleNamespace:
+    """The jsonata-python library (this module is engine.asl.jsonata), imported on first use:
+    ~12 ms of start-up (``stepstone run``) that a definition without JSONata never needs."""
+    from jsonata import Jsonata, functions, jexception, utils
+    # null: JSONata null; Python None means "undefined" to the library
+    return SimpleNamespace(Jsonata=Jsonata, functions=functions, JException=jexception.JException,
+                           Utils=utils.Utils, null=utils.Utils.NULL_VALUE)
 
 
 class JSONataSyntaxError(ValueError):
@@ -51,9 +60,10 @@ def expression_text(value: str) -> str:
 @lru_cache(maxsize=4096)
 def compile_expression(text: str) -> Jsonata:
     """The parsed expression (cached: definitions are immutable, so are their expressions)."""
+    library = _library()
     try:
-        compiled = Jsonata(text)
-    except jexception.JException as error:
+        compiled = library.Jsonata(text)
+    except library.JException as error:
         raise JSONataSyntaxError(f"{error.error}: {error}") from None
     if compiled.errors:
         raise JSONataSyntaxError(str(compiled.errors[0]))
@@ -69,12 +79,13 @@ def states_binding(scope: Scope, input_value: Any, **members: Any) -> dict:
 def evaluate(value: str, states: dict, scope: Scope, location: str) -> Any:
     """Evaluate the ``"{% ... %}"`` string ``value`` of the field at ``location``."""
     text = expression_text(value)
+    library = _library()
     try:
         compiled = compile_expression(text)
         raw = compiled.evaluate(None, _bindings(states, scope))
     except Failure:
         raise
-    except jexception.JException as error:
+    except library.JException as error:
         raise _failure(scope, text, location, f"threw an error during evaluation. {error.error}: {error}")
     except JSONataSyntaxError as error:
         raise _failure(scope, text, location, f"threw an error during evaluation. {error}")
@@ -131,7 +142,8 @@ def _failure(scope: Scope, text: str, location: str, problem: str) -> Failure:
 
 # --- bindings ------------------------------------------------------------------------------
 def _bindings(states: dict, scope: Scope) -> dict:
-    bound: dict[str, Any] = {name: _NULL if item is None else item
+    null = _library().null
+    bound: dict[str, Any] = {name: null if item is None else item
                              for name, item in (scope.variables or {}).items()}
     bound.update(_extensions(scope))
     bound["states"] = states
@@ -139,7 +151,8 @@ def _bindings(states: dict, scope: Scope) -> dict:
 
 
 def _extensions(scope: Scope) -> dict:
-    lam = Jsonata.JLambda
+    library = _library()
+    lam = library.Jsonata.JLambda
     return {
         "partition": lam(_partition),
         "range": lam(_range),
@@ -147,7 +160,7 @@ def _extensions(scope: Scope) -> dict:
         "random": lam(lambda seed=None: _random(scope, seed)),
         "uuid": lam(lambda: _uuid(scope)),
         "parse": lam(_parse),
-        "now": lam(lambda picture=None, zone=None: _library_functions.Functions.datetime_from_millis(
+        "now": lam(lambda picture=None, zone=None: library.functions.Functions.datetime_from_millis(
             _millis(scope), picture, zone)),
         "millis": lam(lambda: _millis(scope)),
         **{name: lam(_refused) for name in REFUSED_FUNCTIONS},
@@ -156,7 +169,7 @@ def _extensions(scope: Scope) -> dict:
 
 def _refused(*_args: Any) -> Any:
     # fails as calling any name that is not a function does (AWS offers no $eval)
-    raise jexception.JException("T1006", 0)
+    raise _library().JException("T1006", 0)
 
 
 def _partition(items: Any = None, size: Any = None) -> list:
@@ -175,7 +188,7 @@ def _range(start: Any = None, end: Any = None, step: Any = None) -> Any:
     if count > MAX_RANGE:
         raise ValueError(f"$range may produce at most {MAX_RANGE} items")
     # a sequence, as JSONata's own array functions give: one item is that item, none is undefined
-    return utils.Utils.create_sequence_from_iter(start + i * step for i in range(count))
+    return _library().Utils.create_sequence_from_iter(start + i * step for i in range(count))
 
 
 def _hash(data: Any = None, algorithm: Any = None) -> str:
@@ -186,7 +199,7 @@ def _hash(data: Any = None, algorithm: Any = None) -> str:
 
 
 def _random(scope: Scope, seed: Any = None) -> float:
-    if seed is not None and seed is not _NULL:
+    if seed is not None and seed is not _library().null:
         # a seed makes the number a pure function of it, so a seeded call repeats its value
         digest = hashlib.sha256(json.dumps(_plain(seed)).encode()).digest()
         return int.from_bytes(digest[:7], "big") / float(1 << 56)
@@ -205,7 +218,7 @@ def _parse(text: Any = None) -> Any:
     if not isinstance(text, str):
         raise ValueError("$parse expects a string holding JSON")
     parsed = json.loads(text)
-    return _NULL if parsed is None else parsed
+    return _library().null if parsed is None else parsed
 
 
 def _millis(scope: Scope) -> int:
@@ -221,13 +234,17 @@ class _Unsupported(Exception):
 
 def _plain(value: Any) -> Any:
     """A library value as plain JSON data: its null as None, sequences as lists."""
-    if value is _NULL or value is None:
+    return _plain_in(value, _library().null)
+
+
+def _plain_in(value: Any, null: Any) -> Any:
+    if value is null or value is None:
         return None
     # inside containers None is JSON null (input data holds plain None), never "undefined"
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain_in(item, null) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [_plain_in(item, null) for item in value]
     if isinstance(value, (str, int, float, bool)):
         return value
     raise _Unsupported(type(value).__name__)

@@ -15,12 +15,14 @@ import json
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import DefinitionError
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["Loaded", "DefinitionSyntaxError", "load_text", "load_file", "pointer"]
 
@@ -155,18 +157,25 @@ class _JsonLines:
 # --- YAML -----------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
+@lru_cache(maxsize=1)
+def _loader_class() -> type:
     """SafeLoader without the timestamp resolver: date-times stay strings."""
+    import yaml  # here, not at the top: PyYAML costs ~10 ms of start-up that JSON definitions never need
 
+    class _Loader(yaml.SafeLoader):
+        pass
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return _Loader
 
 
 def _load_yaml(text: str, filename: str) -> Loaded:
-    loader = _Loader(text)
+    import yaml  # loaded by _loader_class already
+
+    loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -187,6 +196,8 @@ def _load_yaml(text: str, filename: str) -> Loaded:
 
 
 def _yaml_lines(node: yaml.Node, parts: list, lines: dict[str, int], filename: str) -> None:
+    import yaml  # loaded by _loader_class already
+
     lines.setdefault(pointer(parts), node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()

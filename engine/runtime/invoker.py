@@ -26,7 +26,7 @@ from email.utils import formatdate
 from typing import Any, Callable
 
 from engine.asl.tasks import describe_resource, function_name
-from engine.runtime import connections, handlers, http_task, sdk
+from engine.runtime import connections, handlers, sdk
 from engine.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def invoke(command: dict, execution_arn: str, region: str, account: str,
         reply["output"] = _call(command, execution_arn, region, account, settings)
         if describe_resource(command["resource"], region, account).pattern:
             reply["kind"] = "task_submitted"  # the answer comes later, to the task token
-    except (TaskError, http_task.TaskFailure) as failure:
+    except TaskError as failure:
         reply["error"], reply["cause"] = failure.error, failure.cause
     if now is not None:
         reply["at"] = now()
@@ -99,7 +99,13 @@ def _call(command: dict, execution_arn: str, region: str, account: str,
     resource = describe_resource(command["resource"], region, account)
     payload = command["payload"]
     if resource.service == "http" and resource.action == "invoke":
-        return http_task.invoke(payload, region, connections.config(settings))
+        # imported here: http.client, urllib and the module cost start-up (`stepstone run`) ~8 ms
+        from engine.runtime import http_task
+
+        try:
+            return http_task.invoke(payload, region, connections.config(settings))
+        except http_task.TaskFailure as failure:
+            raise TaskError(failure.error, failure.cause) from None
     if resource.legacy_lambda:
         return _run_handler(resource.name, payload, command, execution_arn, resource.arn)[0]
     if resource.service == "lambda" and resource.action in ("invoke", "invoke.waitForTaskToken"):

@@ -9,7 +9,6 @@ guarded by the lease, so a dispatcher that lost its lease changes nothing.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.errors import ConflictError
 from engine.store.pagination import decode_cursor, page
@@ -165,9 +164,15 @@ def insert_events_txn(conn: sa.Connection, rows: list[dict], only_new: bool = Fa
     if not only_new:
         conn.execute(bus_events.insert(), rows)
         return [row["id"] for row in rows]
+    # the dialect's own INSERT ... ON CONFLICT, imported here where the engine has loaded that
+    # dialect already: importing PostgreSQL's at the top costs SQLite (stepstone run) ~20 ms
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     stored = []
     for row in rows:
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(bus_events)
+        insert = dialect_insert(bus_events)
         inserted = conn.execute(insert.values(**row).on_conflict_do_nothing()
                                 .returning(_ev.id)).first()
         if inserted is not None:
