@@ -14,8 +14,12 @@ def insert_state_machine_txn(conn: sa.Connection, row: dict) -> None:
     conn.execute(state_machines.insert(), row)
 
 
+# built once: a statement built per call costs SQLAlchemy more than the query costs SQLite
+_GET_STATE_MACHINE = sa.select(state_machines).where(_sm.arn == sa.bindparam("arn"))
+
+
 def get_state_machine_txn(conn: sa.Connection, arn: str) -> dict | None:
-    found = conn.execute(sa.select(state_machines).where(_sm.arn == arn)).mappings().first()
+    found = conn.execute(_GET_STATE_MACHINE, {"arn": arn}).mappings().first()
     return dict(found) if found else None
 
 

@@ -70,8 +70,12 @@ def update_executions_txn(conn: sa.Connection, updates: list[tuple[str, dict]]) 
                 f"Execution(s) {[row['target'] for row in rows]} were not updated: not every one exists")
 
 
+# built once: a statement built per call costs SQLAlchemy more than the query costs SQLite
+_GET_EXECUTION = sa.select(executions).where(_ex.arn == sa.bindparam("arn"))
+
+
 def get_execution_txn(conn: sa.Connection, arn: str) -> dict | None:
-    found = conn.execute(sa.select(executions).where(_ex.arn == arn)).mappings().first()
+    found = conn.execute(_GET_EXECUTION, {"arn": arn}).mappings().first()
     return dict(found) if found else None
 
 
