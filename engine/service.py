@@ -303,6 +303,7 @@ class Engine(TaskOperations, RedriveOperations):
                "name": name, "type": machine["type"], "status": "RUNNING", "input": text,
                "start_date": now, "role_arn": machine["role_arn"], "state_machine_name": machine["name"],
                "redrive_count": 0, "started_by": started_by}
+        step.snapshot["revision_id"] = machine["revision_id"]  # saves the executor a read
         if started_by is not None:
             step.snapshot["parent"] = started_by
         published = []
@@ -551,8 +552,11 @@ class Engine(TaskOperations, RedriveOperations):
                 self._models[revision_id] = found
         return found
 
-    def _model_of_execution(self, execution_arn: str) -> model.Machine:
-        return self._model(self._revision_of(execution_arn))
+    def _model_of_execution(self, execution_arn: str, snapshot: dict | None = None) -> model.Machine:
+        """The compiled definition an execution is pinned to; its snapshot names the revision
+        (executions started before it did are looked up)."""
+        revision = (snapshot or {}).get("revision_id")
+        return self._model(revision if revision is not None else self._revision_of(execution_arn))
 
 
 # --- pure helpers ------------------------------------------------------------------------------

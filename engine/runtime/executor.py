@@ -54,7 +54,7 @@ class Services(Protocol):
 
 class Executor:
     def __init__(self, store: Store, settings: Settings, clock: Clock,
-                 model_for: Callable[[str], Machine], env: interpreter.Env,
+                 model_for: Callable[[str, dict], Machine], env: interpreter.Env,
                  services: Services | None = None, mocks=None):
         self.store = store
         self.services = services
@@ -164,7 +164,7 @@ class Executor:
         now = self.clock.now()
         messages = [message["body"] for message in item["inbox"]] + item.get("replies", [])
         try:
-            step = interpreter.advance(self.model_for(arn), item["snapshot"], messages, now,
+            step = interpreter.advance(self.model_for(arn, item["snapshot"]), item["snapshot"], messages, now,
                                        self.env, owned=True)
         except Exception:  # noqa: BLE001 - the other items of the batch go on
             logger.exception("could not advance %s; it is retried when its lease expires", arn)
