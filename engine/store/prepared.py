@@ -10,7 +10,7 @@ Column types still convert the values: their bind processors are taken from the 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,24 +20,24 @@ class Prepared:
 
     def __init__(self, statement: sa.Executable):
         self.statement = statement
-        self._forms: dict[tuple, tuple[str, tuple[str, ...] | None, dict[str, Callable]]] = {}
+        self._forms: dict[tuple, tuple[str, tuple[str, ...] | None, list]] = {}
         self._lock = threading.Lock()
 
     def run(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
         """Execute once per row (one ``executemany``); returns the rows matched or inserted."""
         if not rows:
             return 0
-        keys = tuple(rows[0])
-        sql, order, processors = self._form(conn.dialect, keys)
-        if order is not None:  # positional paramstyle (SQLite's qmark)
-            params: list = [tuple(_convert(processors, name, row[name]) for name in order) for row in rows]
-        else:
-            params = [{name: _convert(processors, name, value) for name, value in row.items()}
-                      for row in rows]
+        sql, order, converters = self._form(conn.dialect, tuple(rows[0]))
+        if order is not None:  # positional paramstyle (SQLite's qmark): tuples in bind order
+            params: list = [tuple(_converted(list(map(row.__getitem__, order)), converters))
+                            for row in rows]
+        else:  # named (psycopg's pyformat): the rows themselves, converted
+            params = [_converted(dict(row), converters) for row in rows]
         result = conn.exec_driver_sql(sql, params if len(params) > 1 else params[0])
         return result.rowcount
 
     def _form(self, dialect: sa.Dialect, keys: tuple[str, ...]):
+        """(SQL, bind names in order or None, [(index or name, bind processor)])."""
         found = self._forms.get((dialect.name, keys))
         if found is None:
             compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
@@ -46,13 +46,21 @@ class Prepared:
                 processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
                     processors[name] = processor
-            order = tuple(compiled.positiontup) if compiled.positional else None
-            found = (compiled.string, order, processors)
+            if compiled.positional:
+                order = tuple(compiled.positiontup)
+                converters = [(index, processors[name]) for index, name in enumerate(order)
+                              if name in processors]
+            else:
+                order, converters = None, list(processors.items())
+            found = (compiled.string, order, converters)
             with self._lock:
                 self._forms[(dialect.name, keys)] = found
         return found
 
 
-def _convert(processors: dict[str, Callable], name: str, value: Any) -> Any:
-    processor = processors.get(name)
-    return value if processor is None or value is None else processor(value)
+def _converted(values, converters: list) -> Any:
+    """``values`` (a list or a dict) with the column types' conversions applied (NULLs kept)."""
+    for key, processor in converters:
+        if values[key] is not None:
+            values[key] = processor(values[key])
+    return values
