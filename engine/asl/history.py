@@ -7,13 +7,28 @@ name to its value (or is empty); the interpreter adds ``id``, ``previous_event_i
 from __future__ import annotations
 
 import json
+from json import encoder
 from typing import Any
 
 _NOT_TRUNCATED = {"truncated": False}
 
 
+def _unserialisable(value: Any) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+# json.dumps(value, separators=(",", ":"), ensure_ascii=False) builds a JSONEncoder and a C
+# encoder on every call, which costs as much as encoding a state's small document; this one is
+# built once. It keeps no markers (the circular-reference check): JSON values are trees.
+_ENCODE = encoder.c_make_encoder(None, _unserialisable, encoder.encode_basestring, None, ":", ",",
+                                 False, False, True) if encoder.c_make_encoder else None
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON text, as ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``."""
+    if _ENCODE is None:  # no C accelerator
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return "".join(_ENCODE(value, 0))
 
 
 def _lower_first(text: str) -> str:

@@ -26,7 +26,8 @@ from typing import Any, Callable
 from engine.asl import (choice, dataflow, failures, fields, history, redrive as redrives, retry,
                         task_state, timestamps, variables)
 from engine.asl.failures import Failure
-from engine.asl.model import JSONATA, Machine, is_distributed, scope_of, state_language
+from engine.asl.model import JSONATA, Machine, is_distributed, scope_of
+from engine.asl.plan import StatePlan, plan_of
 from engine.asl.scope import Scope
 
 
@@ -237,81 +238,78 @@ class _Run(task_state.TaskStates):
             except Failure as failure:
                 self._fail_state(path, failure)
 
-    def _machine(self, path: dict) -> Machine:
-        return scope_of(self.model, path["scope"])
+    def _plan(self, path: dict) -> StatePlan:
+        return plan_of(scope_of(self.model, path["scope"]), path["state"])
 
     def _state(self, path: dict) -> dict:
-        return self._machine(path).states[path["state"]]
+        return self._plan(path).spec
 
     def scope(self, path: dict, extra: dict | None = None) -> Scope:
-        state = self._state(path)
+        """What the path's state evaluates its fields with; ``extra``: more of the context object."""
+        return _PathScope(self, path, self._plan(path), extra)
+
+    def context_object(self, path: dict, plan: StatePlan, extra: dict | None) -> dict:
         entered = {"Name": path["state"], "EnteredTime": _iso(path["entered_at"])}
-        if state["Type"] in ("Task", "Map", "Parallel"):
+        if plan.counts_retries:
             entered["RetryCount"] = sum(path["retries"].values())
         context = {**self.snap["context"], "State": entered}
         if path.get("token"):
             context["Task"] = {"Token": path["token"]}
         if extra:
             context.update(extra)
-        return Scope(context, path["state"], path["entered_id"] or 0,
-                     random=self.env.random, new_uuid=self.env.new_uuid,
-                     variables=variables.visible(self.paths, path),
-                     language=state_language(self._machine(path), state), now=self.now)
+        return context
 
     def _enter(self, path: dict) -> None:
-        state = self._state(path)
+        plan = self._plan(path)
         path["entered_at"] = self.now
         path["retries"] = {}
         known = self._texts.pop(path["id"], None)
         text = known[1] if known is not None and known[0] is path["input"] else None
-        path["entered_id"] = self.emit(path, history.state_entered(state["Type"], path["state"],
-                                                                   path["input"], text))
+        path["entered_id"] = self.emit(path, history.state_entered(plan.type, plan.name, path["input"], text))
         path["phase"] = "exec"
 
     def _exec(self, path: dict) -> None:
-        state = self._state(path)
-        handler = getattr(self, "_exec_" + state["Type"].lower())
-        handler(path, state, self.scope(path))
+        plan = self._plan(path)
+        _HANDLERS[plan.type](self, path, plan, _PathScope(self, path, plan, None))
 
     # ---- state types
-    def _exec_pass(self, path: dict, state: dict, scope: Scope) -> None:
-        output, assigned = dataflow.leave_pass(state, path["input"], scope)
+    def _exec_pass(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        output, assigned = dataflow.leave_pass(plan, path["input"], scope)
         self._transition(path, output, assigned=assigned)
 
-    def _exec_succeed(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        output, _ = dataflow.leave_plain(state, path["input"], effective, scope)
+    def _exec_succeed(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        output, _ = dataflow.leave_plain(plan, path["input"], effective, scope)
         self._transition(path, output)
 
-    def _exec_choice(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        rule = choice.matching_rule(state, effective, scope)
-        target = rule["Next"] if rule is not None else state.get("Default")
+    def _exec_choice(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        rule = choice.matching_rule(plan.spec, effective, scope, plan.rule_tests)
+        target = rule["Next"] if rule is not None else plan.spec.get("Default")
         if target is None:
             raise Failure(failures.NO_CHOICE_MATCHED,
                           fields.state_error(scope, "No Choice Rule matched and no Default state was specified."))
         # the matched rule's Assign/Output apply; the state's own go with Default
-        output, assigned = dataflow.leave_plain(state, path["input"], effective, scope,
-                                                spec=rule if rule is not None else state)
+        output, assigned = dataflow.leave_plain(plan, path["input"], effective, scope, rule=rule)
         self._transition(path, output, target, assigned=assigned)
 
-    def _exec_fail(self, path: dict, state: dict, scope: Scope) -> None:
-        error = fields.fail_field(state, "Error", path["input"], scope)
-        cause = fields.fail_field(state, "Cause", path["input"], scope)
+    def _exec_fail(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        error = fields.fail_field(plan.spec, "Error", path["input"], scope)
+        cause = fields.fail_field(plan.spec, "Cause", path["input"], scope)
         self._path_done(path, ok=False, error=error, cause=cause)
 
-    def _exec_wait(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        until = fields.wait_until(state, effective, path["entered_at"], scope)
-        path["output"], path["assigned"] = dataflow.leave_plain(state, path["input"], effective, scope)
+    def _exec_wait(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        until = fields.wait_until(plan.spec, effective, path["entered_at"], scope)
+        path["output"], path["assigned"] = dataflow.leave_plain(plan, path["input"], effective, scope)
         path["phase"] = "waiting"
         path["due"] = self.now if self.env.skip_waits else max(until, self.now)
 
     # ---- Map and Parallel
-    def _exec_parallel(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        value = dataflow.parameters(state, effective, scope)
-        branches = state.get("Branches", [])
+    def _exec_parallel(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        value = dataflow.parameters(plan, effective, scope)
+        branches = plan.spec.get("Branches", [])
         path.pop("failed_kids", None)
         self.emit(path, history.bare("ParallelStateStarted"))
         path["kids"] = {"kind": "parallel", "total": len(branches), "next": 0, "running": 0,
@@ -319,19 +317,20 @@ class _Run(task_state.TaskStates):
                         "failed": 0, "failure": None, "children": []}
         path["phase"] = "children"
 
-    def _exec_map(self, path: dict, state: dict, scope: Scope) -> None:
-        if scope.language != JSONATA:
-            self._start_map(path, state, scope)
+    def _exec_map(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        if not plan.jsonata:
+            self._start_map(path, plan, scope)
             return
         try:
-            self._start_map(path, state, scope)
+            self._start_map(path, plan, scope)
         except Failure as failure:
             # AWS closes a JSONata Map that cannot start (bad Items ...) with MapStateFailed
             self._fail_state(path, failure, gave_up=history.bare("MapStateFailed"))
 
-    def _start_map(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        items = dataflow.map_items(state, path["input"], effective, scope)
+    def _start_map(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        state = plan.spec
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        items = dataflow.map_items(plan, path["input"], effective, scope)
         if not isinstance(items, list):
             raise Failure(failures.RUNTIME, fields.state_error(
                 scope, f"Invalid input: the ItemsPath '{state.get('ItemsPath', '$')}' "
@@ -404,12 +403,11 @@ class _Run(task_state.TaskStates):
 
     def _spawn(self, parent: dict, index: int) -> dict:
         kids = parent["kids"]
-        state = self._state(parent)
         pid = str(self.snap["next_path"])
         self.snap["next_path"] += 1
         if kids["kind"] == "map":
             scope_key = parent["scope"] + [[parent["state"], 0]]
-            value = self._item_input(parent, state, index)
+            value = self._item_input(parent, index)
         else:
             scope_key = parent["scope"] + [[parent["state"], index]]
             value = kids["value"]
@@ -426,11 +424,11 @@ class _Run(task_state.TaskStates):
             self.emit(child, history.map_iteration("Started", parent["state"], index))
         return child
 
-    def _item_input(self, parent: dict, state: dict, index: int) -> Any:
+    def _item_input(self, parent: dict, index: int) -> Any:
         kids = parent["kids"]
         item = kids["inputs"][index]
         scope = self.scope(parent, {"Map": {"Item": {"Index": index, "Value": item}}})
-        return dataflow.item_input(state, item, kids["value"], scope)
+        return dataflow.item_input(self._plan(parent), item, kids["value"], scope)
 
     def _child_done(self, child: dict, ok: bool, value: Any, error: str | None, cause: str | None) -> None:
         parent = self.paths[child["parent"]]
@@ -492,7 +490,6 @@ class _Run(task_state.TaskStates):
             parent["kids"]["children"].remove(path["id"])
 
     def _children_done(self, path: dict) -> None:
-        state = self._state(path)
         kids = path.pop("kids")
         family = "Map" if kids["kind"] == "map" else "Parallel"
         if kids["failure"] is not None:
@@ -506,7 +503,7 @@ class _Run(task_state.TaskStates):
             self.emit(path, history.bare("MapRunSucceeded"))
         self.emit(path, history.bare(f"{family}StateSucceeded"))
         scope = self.scope(path)
-        output, assigned = dataflow.leave_with_result(state, path["input"], kids["results"], scope)
+        output, assigned = dataflow.leave_with_result(self._plan(path), path["input"], kids["results"], scope)
         self._transition(path, output, assigned=assigned)
 
     # ---- transitions and failures
@@ -515,16 +512,16 @@ class _Run(task_state.TaskStates):
         """Leave the current state with ``output``: StateExited, then Next/End. ``assigned``:
         the variables the state's Assign set, stored now (they were evaluated earlier, against
         the values from before the state)."""
-        state = self._state(path)
+        plan = self._plan(path)
         text = history.to_json(output)  # serialised once: size check, StateExited, next StateEntered
         if task_state.text_too_large(text):
             raise Failure(failures.DATA_LIMIT_EXCEEDED, task_state.data_limit_cause(path["state"]))
         path.pop("failed_kids", None)
-        self.emit(path, history.state_exited(state["Type"], path["state"], output, assigned, text))
+        self.emit(path, history.state_exited(plan.type, plan.name, output, assigned, text))
         variables.commit(path, assigned)
         path["due"] = None
-        next_state = target or state.get("Next")
-        if next_state is None or state["Type"] == "Succeed":
+        next_state = target or plan.next
+        if next_state is None or plan.type == "Succeed":
             self._path_done(path, ok=True, value=output)
             return
         path.update(state=next_state, phase="enter", input=output, retries={})
@@ -609,6 +606,39 @@ class _Run(task_state.TaskStates):
         self.step.status, self.step.output = status, output
         self.step.error, self.step.cause = error, cause
         self.step.due_at = None
+
+
+class _PathScope(Scope):
+    """The scope of the state a path is in. Its context object and variables are built when an
+    expression first reads them (most states read neither); what they are built from does not
+    change while the state's fields are evaluated."""
+
+    __slots__ = ("_run", "_path", "_plan", "_extra")
+
+    def __init__(self, run: _Run, path: dict, plan: StatePlan, extra: dict | None):
+        super().__init__(None, path["state"], path["entered_id"] or 0, run.env.random,
+                         run.env.new_uuid, None, plan.language, run.now)
+        self._run, self._path, self._plan, self._extra = run, path, plan, extra
+
+    @property
+    def context(self) -> dict:
+        if self._context is None:
+            self._context = self._run.context_object(self._path, self._plan, self._extra)
+        return self._context
+
+    @property
+    def variables(self) -> dict:
+        if self._variables is None:
+            self._variables = variables.visible(self._run.paths, self._path)
+        return self._variables
+
+
+# the handler of each state type: (run, path, plan, scope)
+_HANDLERS: dict[str, Callable] = {
+    "Pass": _Run._exec_pass, "Succeed": _Run._exec_succeed, "Choice": _Run._exec_choice,
+    "Fail": _Run._exec_fail, "Wait": _Run._exec_wait, "Parallel": _Run._exec_parallel,
+    "Map": _Run._exec_map, "Task": _Run._exec_task,
+}
 
 
 # --- pure helpers ----------------------------------------------------------------------------

@@ -4,22 +4,37 @@ need (States.MathRandom, States.UUID), injected so the interpreter stays pure an
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from engine.asl.failures import RUNTIME, Failure
 
 
-@dataclass(frozen=True)
 class Scope:
-    context: dict  # the context object, what "$$" refers to
-    state_name: str  # for error messages
-    entered_event_id: int  # id of the state's *StateEntered event, for error messages
-    random: Any = None  # a random.Random for States.MathRandom and retry jitter (the caller's)
-    new_uuid: Callable[[], str] | None = None  # for States.UUID and map-run ids (the caller's)
-    variables: dict | None = None  # workflow variables (Assign), what "$name" refers to
-    language: str = "JSONPath"  # the state's query language: which data-flow fields apply
-    now: float | None = None  # epoch seconds of this step, what JSONata's $now()/$millis() read
+    """Read-only once built. ``context`` and ``variables`` are properties so that the
+    interpreter's scopes can build them only when an expression reads them (most never do)."""
+
+    __slots__ = ("_context", "state_name", "entered_event_id", "random", "new_uuid", "_variables",
+                 "language", "now")
+
+    def __init__(self, context: dict | None, state_name: str, entered_event_id: int,
+                 random: Any = None, new_uuid: Callable[[], str] | None = None,
+                 variables: dict | None = None, language: str = "JSONPath", now: float | None = None):
+        self._context = context  # the context object, what "$$" refers to
+        self.state_name = state_name  # for error messages
+        self.entered_event_id = entered_event_id  # id of the state's *StateEntered event, for error messages
+        self.random = random  # a random.Random for States.MathRandom and retry jitter (the caller's)
+        self.new_uuid = new_uuid  # for States.UUID and map-run ids (the caller's)
+        self._variables = variables  # workflow variables (Assign), what "$name" refers to
+        self.language = language  # the state's query language: which data-flow fields apply
+        self.now = now  # epoch seconds of this step, what JSONata's $now()/$millis() read
+
+    @property
+    def context(self) -> dict:
+        return self._context
+
+    @property
+    def variables(self) -> dict | None:
+        return self._variables
 
     def prefix(self) -> str:
         """The sentence AWS puts in front of every States.Runtime cause."""
@@ -31,3 +46,6 @@ class Scope:
     def runtime_failure(self, message: str) -> Failure:
         """A States.Runtime failure whose cause reads exactly like AWS's."""
         return Failure(RUNTIME, self.prefix() + message)
+
+    def __repr__(self) -> str:
+        return f"Scope(state_name={self.state_name!r}, entered_event_id={self.entered_event_id})"
