@@ -6,6 +6,7 @@ name to its value (or is empty); the interpreter adds ``id``, ``previous_event_i
 """
 from __future__ import annotations
 
+import functools
 import json
 from json import encoder
 from typing import Any
@@ -31,14 +32,16 @@ def to_json(value: Any) -> str:
     return "".join(_ENCODE(value, 0))
 
 
-def _lower_first(text: str) -> str:
-    return text[0].lower() + text[1:]
+@functools.lru_cache(maxsize=256)
+def _details_name(kind: str) -> str:
+    """AWS's member name of an event type's details: MapIterationStarted -> mapIterationStartedEventDetails."""
+    return kind[0].lower() + kind[1:] + "EventDetails"
 
 
 def event(kind: str, details: dict | None = None, details_name: str | None = None) -> dict:
     if details is None:
         return {"type": kind, "details": {}}
-    return {"type": kind, "details": {details_name or _lower_first(kind) + "EventDetails": details}}
+    return {"type": kind, "details": {details_name or _details_name(kind): details}}
 
 
 def execution_started(payload: str, role_arn: str) -> dict:

@@ -208,16 +208,17 @@ class _Run(task_state.TaskStates):
 
     # ---- the state machine of one path
     def _run(self, path: dict) -> None:
-        pid = path["id"]
-        while pid in self.paths and not self.step.finished:
+        pid, paths, step = path["id"], self.paths, self.step
+        while pid in paths and step.status == "RUNNING":
             phase = path["phase"]
             try:
                 if phase == "enter":
                     self._enter(path)
                 elif phase == "exec":
-                    self._exec(path)
+                    self._exec(path, self._plan(path))
                 elif phase == "waiting" and path["due"] <= self.now:
-                    self._transition(path, path.pop("output"), assigned=path.pop("assigned", None))
+                    self._transition(path, self._plan(path), path.pop("output"),
+                                     assigned=path.pop("assigned", None))
                 elif phase == "retry" and path["due"] <= self.now:
                     path["phase"], path["due"] = "exec", None
                 elif phase == "task" and path["due"] is not None and path["due"] <= self.now:
@@ -244,22 +245,24 @@ class _Run(task_state.TaskStates):
     def _state(self, path: dict) -> dict:
         return self._plan(path).spec
 
-    def scope(self, path: dict, extra: dict | None = None) -> Scope:
-        """What the path's state evaluates its fields with; ``extra``: more of the context object."""
-        return _PathScope(self, path, self._plan(path), extra)
+    def scope(self, path: dict, map_item: tuple | None = None) -> Scope:
+        """What the path's state evaluates its fields with; ``map_item``: (index, value) of the
+        Map item whose input is being built ($$.Map.Item)."""
+        return _PathScope(self, path, self._plan(path), map_item)
 
-    def context_object(self, path: dict, plan: StatePlan, extra: dict | None) -> dict:
+    def context_object(self, path: dict, plan: StatePlan, map_item: tuple | None) -> dict:
         entered = {"Name": path["state"], "EnteredTime": _iso(path["entered_at"])}
         if plan.counts_retries:
             entered["RetryCount"] = sum(path["retries"].values())
         context = {**self.snap["context"], "State": entered}
         if path.get("token"):
             context["Task"] = {"Token": path["token"]}
-        if extra:
-            context.update(extra)
+        if map_item is not None:
+            context["Map"] = {"Item": {"Index": map_item[0], "Value": map_item[1]}}
         return context
 
     def _enter(self, path: dict) -> None:
+        """The state's StateEntered event, then its work at once."""
         plan = self._plan(path)
         path["entered_at"] = self.now
         path["retries"] = {}
@@ -267,20 +270,20 @@ class _Run(task_state.TaskStates):
         text = known[1] if known is not None and known[0] is path["input"] else None
         path["entered_id"] = self.emit(path, history.state_entered(plan.type, plan.name, path["input"], text))
         path["phase"] = "exec"
+        self._exec(path, plan)
 
-    def _exec(self, path: dict) -> None:
-        plan = self._plan(path)
+    def _exec(self, path: dict, plan: StatePlan) -> None:
         _HANDLERS[plan.type](self, path, plan, _PathScope(self, path, plan, None))
 
     # ---- state types
     def _exec_pass(self, path: dict, plan: StatePlan, scope: Scope) -> None:
         output, assigned = dataflow.leave_pass(plan, path["input"], scope)
-        self._transition(path, output, assigned=assigned)
+        self._transition(path, plan, output, assigned=assigned)
 
     def _exec_succeed(self, path: dict, plan: StatePlan, scope: Scope) -> None:
         effective = dataflow.effective_input(plan, path["input"], scope)
         output, _ = dataflow.leave_plain(plan, path["input"], effective, scope)
-        self._transition(path, output)
+        self._transition(path, plan, output)
 
     def _exec_choice(self, path: dict, plan: StatePlan, scope: Scope) -> None:
         effective = dataflow.effective_input(plan, path["input"], scope)
@@ -291,7 +294,7 @@ class _Run(task_state.TaskStates):
                           fields.state_error(scope, "No Choice Rule matched and no Default state was specified."))
         # the matched rule's Assign/Output apply; the state's own go with Default
         output, assigned = dataflow.leave_plain(plan, path["input"], effective, scope, rule=rule)
-        self._transition(path, output, target, assigned=assigned)
+        self._transition(path, plan, output, target, assigned=assigned)
 
     def _exec_fail(self, path: dict, plan: StatePlan, scope: Scope) -> None:
         error = fields.fail_field(plan.spec, "Error", path["input"], scope)
@@ -403,15 +406,15 @@ class _Run(task_state.TaskStates):
 
     def _spawn(self, parent: dict, index: int) -> dict:
         kids = parent["kids"]
+        plan = self._plan(parent)
         pid = str(self.snap["next_path"])
         self.snap["next_path"] += 1
         if kids["kind"] == "map":
-            scope_key = parent["scope"] + [[parent["state"], 0]]
-            value = self._item_input(parent, index)
+            branch, value = 0, self._item_input(parent, plan, index)
         else:
-            scope_key = parent["scope"] + [[parent["state"], index]]
-            value = kids["value"]
-        machine = scope_of(self.model, scope_key)
+            branch, value = index, kids["value"]
+        scope_key = parent["scope"] + [[parent["state"], branch]]
+        machine = plan.branches[branch]
         child = _new_path(pid, parent["id"], scope_key, machine.start_at, value, index, self.now)
         child["last"] = parent["last"]
         if kids.get("silent") or parent.get("silent"):
@@ -424,11 +427,11 @@ class _Run(task_state.TaskStates):
             self.emit(child, history.map_iteration("Started", parent["state"], index))
         return child
 
-    def _item_input(self, parent: dict, index: int) -> Any:
+    def _item_input(self, parent: dict, plan: StatePlan, index: int) -> Any:
         kids = parent["kids"]
         item = kids["inputs"][index]
-        scope = self.scope(parent, {"Map": {"Item": {"Index": index, "Value": item}}})
-        return dataflow.item_input(self._plan(parent), item, kids["value"], scope)
+        scope = _PathScope(self, parent, plan, (index, item))
+        return dataflow.item_input(plan, item, kids["value"], scope)
 
     def _child_done(self, child: dict, ok: bool, value: Any, error: str | None, cause: str | None) -> None:
         parent = self.paths[child["parent"]]
@@ -480,7 +483,8 @@ class _Run(task_state.TaskStates):
 
     def _drop(self, path: dict) -> None:
         """Remove a path and everything running under it."""
-        for kid in path.get("kids", {}).get("children", []):
+        kids = path.get("kids")
+        for kid in kids.get("children", ()) if kids else ():
             if kid in self.paths:
                 self._drop(self.paths[kid])
         self._abandon_task(path)
@@ -503,22 +507,22 @@ class _Run(task_state.TaskStates):
             self.emit(path, history.bare("MapRunSucceeded"))
         self.emit(path, history.bare(f"{family}StateSucceeded"))
         scope = self.scope(path)
-        output, assigned = dataflow.leave_with_result(self._plan(path), path["input"], kids["results"], scope)
-        self._transition(path, output, assigned=assigned)
+        output, assigned = dataflow.leave_with_result(scope.plan, path["input"], kids["results"], scope)
+        self._transition(path, scope.plan, output, assigned=assigned)
 
     # ---- transitions and failures
-    def _transition(self, path: dict, output: Any, target: str | None = None,
+    def _transition(self, path: dict, plan: StatePlan, output: Any, target: str | None = None,
                     assigned: dict | None = None) -> None:
         """Leave the current state with ``output``: StateExited, then Next/End. ``assigned``:
         the variables the state's Assign set, stored now (they were evaluated earlier, against
         the values from before the state)."""
-        plan = self._plan(path)
         text = history.to_json(output)  # serialised once: size check, StateExited, next StateEntered
         if task_state.text_too_large(text):
             raise Failure(failures.DATA_LIMIT_EXCEEDED, task_state.data_limit_cause(path["state"]))
         path.pop("failed_kids", None)
         self.emit(path, history.state_exited(plan.type, plan.name, output, assigned, text))
-        variables.commit(path, assigned)
+        if assigned:
+            variables.commit(path, assigned)
         path["due"] = None
         next_state = target or plan.next
         if next_state is None or plan.type == "Succeed":
@@ -575,7 +579,7 @@ class _Run(task_state.TaskStates):
                 self._evaluation_failed(path, failure)
                 self._path_done(path, ok=False, error=failure.error, cause=failure.cause)
                 return
-            self._transition(path, output, catcher["Next"], assigned=assigned)
+            self._transition(path, scope.plan, output, catcher["Next"], assigned=assigned)
             return
         self._path_done(path, ok=False, error=error, cause=cause)
 
@@ -613,17 +617,20 @@ class _PathScope(Scope):
     expression first reads them (most states read neither); what they are built from does not
     change while the state's fields are evaluated."""
 
-    __slots__ = ("_run", "_path", "_plan", "_extra")
+    __slots__ = ("_run", "_path", "plan", "_map_item")
 
-    def __init__(self, run: _Run, path: dict, plan: StatePlan, extra: dict | None):
-        super().__init__(None, path["state"], path["entered_id"] or 0, run.env.random,
-                         run.env.new_uuid, None, plan.language, run.now)
-        self._run, self._path, self._plan, self._extra = run, path, plan, extra
+    def __init__(self, run: _Run, path: dict, plan: StatePlan, map_item: tuple | None):
+        # Scope.__init__'s work, without the call: one of these is made for every state visited
+        self._context = self._variables = None
+        self.state_name, self.entered_event_id = path["state"], path["entered_id"] or 0
+        self.random, self.new_uuid = run.env.random, run.env.new_uuid
+        self.language, self.now = plan.language, run.now
+        self._run, self._path, self.plan, self._map_item = run, path, plan, map_item
 
     @property
     def context(self) -> dict:
         if self._context is None:
-            self._context = self._run.context_object(self._path, self._plan, self._extra)
+            self._context = self._run.context_object(self._path, self.plan, self._map_item)
         return self._context
 
     @property

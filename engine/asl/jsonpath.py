@@ -761,6 +761,8 @@ def selector(path: str | None, field: str) -> Access:
     """``select(path, data, scope, field)`` as a function of (data, scope)."""
     if path is None:
         return lambda data, scope: {}
+    if plain_keys(path) == ():
+        return lambda data, scope: data  # "$": what select gives, without its work
     return compile_lookup(path, lambda data, scope: select(path, data, scope, field))
 
 

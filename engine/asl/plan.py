@@ -22,7 +22,7 @@ _RETRYING_TYPES = ("Task", "Map", "Parallel")
 
 
 class StatePlan:
-    __slots__ = ("name", "spec", "type", "language", "jsonata", "next", "counts_retries",
+    __slots__ = ("name", "spec", "type", "language", "jsonata", "next", "counts_retries", "branches",
                  "entered_event", "exited_event", "input_path", "output_path", "result_path",
                  "parameters", "result_selector", "assign", "item_selector", "rule_tests")
 
@@ -35,6 +35,8 @@ class StatePlan:
         self.jsonata = self.language == JSONATA
         self.next = spec.get("Next")
         self.counts_retries = self.type in _RETRYING_TYPES
+        # the scope of each Parallel branch, of a Map's item processor: what a child path runs
+        self.branches = [machine.children[key] for key in sorted(machine.children) if key[0] == name]
         self.entered_event = f"{self.type}StateEntered"
         self.exited_event = f"{self.type}StateExited"
         if self.jsonata:  # JSONata fields are expressions, evaluated by jsonata.py as they come

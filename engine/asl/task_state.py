@@ -141,7 +141,7 @@ class TaskStates:
         try:
             scope = self.scope(path)
             value, assigned = dataflow.leave_with_result(plan, path["input"], output, scope)
-            self._transition(path, value, assigned=assigned)
+            self._transition(path, plan, value, assigned=assigned)
         except Failure as failure:
             self._fail_state(path, failure)
 

@@ -29,6 +29,7 @@ def test_plans_of_nested_scopes_are_kept_with_their_scope():
     root = machine({"M": {"Type": "Map", "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
                           "ItemSelector": {"v.$": "$$.Map.Item.Value"}, "End": True}})
     inner = model.scope_of(root, [["M", 0]])
+    assert plan_of(root, "M").branches == [inner]
     assert plan_of(inner, "I").type == "Pass" and "I" not in root.plans
     selector = plan_of(root, "M").item_selector
     assert selector({}, Scope({"Map": {"Item": {"Value": 7}}}, "M", 1)) == {"v": 7}
@@ -72,3 +73,9 @@ def test_a_field_that_cannot_work_fails_when_the_state_runs():
     plan = plan_of(machine({"P": {"Type": "Pass", "Parameters": {"x.$": "no path"}, "End": True}}), "P")
     with pytest.raises(Failure):
         plan.parameters({}, SCOPE)
+
+
+def test_a_parallel_plan_knows_its_branches_in_order():
+    branches = [{"StartAt": f"B{i}", "States": {f"B{i}": {"Type": "Pass", "End": True}}} for i in range(12)]
+    plan = plan_of(machine({"P": {"Type": "Parallel", "Branches": branches, "End": True}}), "P")
+    assert [branch.start_at for branch in plan.branches] == [f"B{i}" for i in range(12)]
