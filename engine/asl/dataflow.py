@@ -65,7 +65,10 @@ def leave_pass(plan: StatePlan, raw: Any, scope: Scope) -> Exit:
     if plan.jsonata:
         return leave_plain(plan, raw, raw, scope)
     effective = plan.input_path(raw, scope)
-    result = plan.spec["Result"] if "Result" in plan.spec else parameters(plan, effective, scope)
+    if "Result" in plan.spec:
+        result = plan.spec["Result"]
+    else:
+        result = effective if plan.parameters is None else plan.parameters(effective, scope)
     assigned = _checked(plan.assign(result, scope), scope) if plan.assign is not None else None
     combined = plan.result_path(raw, result, scope)
     return plan.output_path(combined, scope), assigned

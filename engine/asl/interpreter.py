@@ -194,16 +194,20 @@ class _Run(task_state.TaskStates):
 
     # ---- events
     def emit(self, path: dict | None, event: dict) -> int:
-        if path is not None and path.get("silent"):
+        """Record ``event`` after the path's last one (after the previous event when no path)."""
+        snap = self.snap
+        event_id = snap["next_id"]
+        if path is None:
+            previous = event_id - 1
+        elif path.get("silent"):
             return path.get("last") or 0
-        event_id = self.snap["next_id"]
-        self.snap["next_id"] = event_id + 1
-        previous = path.get("last") if path is not None else (event_id - 1 or None)
+        else:
+            previous = path.get("last")
+            path["last"] = event_id
+        snap["next_id"] = event_id + 1
         self.step.events.append({"id": event_id, "previous_event_id": previous or None,
                                  "timestamp": self.now, "type": event["type"],
                                  "details": event["details"]})
-        if path is not None:
-            path["last"] = event_id
         return event_id
 
     # ---- the state machine of one path
@@ -268,7 +272,7 @@ class _Run(task_state.TaskStates):
         path["retries"] = {}
         known = self._texts.pop(path["id"], None)
         text = known[1] if known is not None and known[0] is path["input"] else None
-        path["entered_id"] = self.emit(path, history.state_entered(plan.type, plan.name, path["input"], text))
+        path["entered_id"] = self.emit(path, history.state_entered(plan.entered_event, plan.name, path["input"], text))
         path["phase"] = "exec"
         self._exec(path, plan)
 
@@ -430,6 +434,8 @@ class _Run(task_state.TaskStates):
     def _item_input(self, parent: dict, plan: StatePlan, index: int) -> Any:
         kids = parent["kids"]
         item = kids["inputs"][index]
+        if not plan.selects_items:
+            return item
         scope = _PathScope(self, parent, plan, (index, item))
         return dataflow.item_input(plan, item, kids["value"], scope)
 
@@ -520,7 +526,7 @@ class _Run(task_state.TaskStates):
         if task_state.text_too_large(text):
             raise Failure(failures.DATA_LIMIT_EXCEEDED, task_state.data_limit_cause(path["state"]))
         path.pop("failed_kids", None)
-        self.emit(path, history.state_exited(plan.type, plan.name, output, assigned, text))
+        self.emit(path, history.state_exited(plan.exited_event, plan.name, output, assigned, text))
         if assigned:
             variables.commit(path, assigned)
         path["due"] = None
@@ -528,7 +534,7 @@ class _Run(task_state.TaskStates):
         if next_state is None or plan.type == "Succeed":
             self._path_done(path, ok=True, value=output)
             return
-        path.update(state=next_state, phase="enter", input=output, retries={})
+        path["state"], path["phase"], path["input"], path["retries"] = next_state, "enter", output, {}
         self._texts[path["id"]] = (output, text)
 
     def _fail_state(self, path: dict, failure: Failure, gave_up: dict | None = None) -> None:

@@ -24,7 +24,7 @@ _RETRYING_TYPES = ("Task", "Map", "Parallel")
 class StatePlan:
     __slots__ = ("name", "spec", "type", "language", "jsonata", "next", "counts_retries", "branches",
                  "entered_event", "exited_event", "input_path", "output_path", "result_path",
-                 "parameters", "result_selector", "assign", "item_selector", "rule_tests")
+                 "parameters", "result_selector", "assign", "selects_items", "item_selector", "rule_tests")
 
     def __init__(self, machine: Machine, name: str):
         spec = machine.states[name]
@@ -37,6 +37,8 @@ class StatePlan:
         self.counts_retries = self.type in _RETRYING_TYPES
         # the scope of each Parallel branch, of a Map's item processor: what a child path runs
         self.branches = [machine.children[key] for key in sorted(machine.children) if key[0] == name]
+        # a Map's ItemSelector (or its older name Parameters): without one, an item is its iteration's input
+        self.selects_items = self.type == "Map" and spec.get("ItemSelector", spec.get("Parameters")) is not None
         self.entered_event = f"{self.type}StateEntered"
         self.exited_event = f"{self.type}StateExited"
         if self.jsonata:  # JSONata fields are expressions, evaluated by jsonata.py as they come

@@ -32,7 +32,16 @@ def test_plans_of_nested_scopes_are_kept_with_their_scope():
     assert plan_of(root, "M").branches == [inner]
     assert plan_of(inner, "I").type == "Pass" and "I" not in root.plans
     selector = plan_of(root, "M").item_selector
+    assert plan_of(root, "M").selects_items
     assert selector({}, Scope({"Map": {"Item": {"Value": 7}}}, "M", 1)) == {"v": 7}
+
+
+@pytest.mark.parametrize("fields, selects", [({}, False), ({"ItemSelector": None}, False), ({"ItemSelector": {}}, True),
+                                             ({"Parameters": {"a": 1}}, True)])
+def test_a_map_selects_items_only_with_an_item_selector(fields, selects):
+    processor = {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}
+    root = machine({"M": {"Type": "Map", "ItemProcessor": processor, "End": True, **fields}})
+    assert plan_of(root, "M").selects_items is selects
 
 
 def test_the_jsonpath_fields_are_compiled():
