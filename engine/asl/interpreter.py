@@ -619,18 +619,14 @@ class _Run(task_state.TaskStates):
 
 
 class _PathScope(Scope):
-    """The scope of the state a path is in. Its context object and variables are built when an
-    expression first reads them (most states read neither); what they are built from does not
-    change while the state's fields are evaluated."""
+    """The scope of the state a path is in, made for every state visited: it keeps the path and
+    works out each member when it is first read (most states read none). What the members come
+    from does not change while the state's fields are evaluated."""
 
     __slots__ = ("_run", "_path", "plan", "_map_item")
 
     def __init__(self, run: _Run, path: dict, plan: StatePlan, map_item: tuple | None):
-        # Scope.__init__'s work, without the call: one of these is made for every state visited
         self._context = self._variables = None
-        self.state_name, self.entered_event_id = path["state"], path["entered_id"] or 0
-        self.random, self.new_uuid = run.env.random, run.env.new_uuid
-        self.language, self.now = plan.language, run.now
         self._run, self._path, self.plan, self._map_item = run, path, plan, map_item
 
     @property
@@ -644,6 +640,30 @@ class _PathScope(Scope):
         if self._variables is None:
             self._variables = variables.visible(self._run.paths, self._path)
         return self._variables
+
+    @property
+    def state_name(self) -> str:
+        return self._path["state"]
+
+    @property
+    def entered_event_id(self) -> int:
+        return self._path["entered_id"] or 0
+
+    @property
+    def random(self) -> Any:
+        return self._run.env.random
+
+    @property
+    def new_uuid(self) -> Callable[[], str] | None:
+        return self._run.env.new_uuid
+
+    @property
+    def language(self) -> str:
+        return self.plan.language
+
+    @property
+    def now(self) -> float:
+        return self._run.now
 
 
 # the handler of each state type: (run, path, plan, scope)

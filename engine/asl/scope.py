@@ -10,31 +10,63 @@ from engine.asl.failures import RUNTIME, Failure
 
 
 class Scope:
-    """Read-only once built. ``context`` and ``variables`` are properties so that the
-    interpreter's scopes can build them only when an expression reads them (most never do)."""
+    """Read-only once built. Every member is a property so that the interpreter's scopes can
+    work each out only when something reads it: most states read none but their data."""
 
-    __slots__ = ("_context", "state_name", "entered_event_id", "random", "new_uuid", "_variables",
-                 "language", "now")
+    __slots__ = ("_context", "_state_name", "_entered_event_id", "_random", "_new_uuid",
+                 "_variables", "_language", "_now")
 
     def __init__(self, context: dict | None, state_name: str, entered_event_id: int,
                  random: Any = None, new_uuid: Callable[[], str] | None = None,
                  variables: dict | None = None, language: str = "JSONPath", now: float | None = None):
-        self._context = context  # the context object, what "$$" refers to
-        self.state_name = state_name  # for error messages
-        self.entered_event_id = entered_event_id  # id of the state's *StateEntered event, for error messages
-        self.random = random  # a random.Random for States.MathRandom and retry jitter (the caller's)
-        self.new_uuid = new_uuid  # for States.UUID and map-run ids (the caller's)
-        self._variables = variables  # workflow variables (Assign), what "$name" refers to
-        self.language = language  # the state's query language: which data-flow fields apply
-        self.now = now  # epoch seconds of this step, what JSONata's $now()/$millis() read
+        self._context = context
+        self._state_name = state_name
+        self._entered_event_id = entered_event_id
+        self._random = random
+        self._new_uuid = new_uuid
+        self._variables = variables
+        self._language = language
+        self._now = now
 
     @property
     def context(self) -> dict:
+        """The context object, what "$$" refers to."""
         return self._context
 
     @property
+    def state_name(self) -> str:
+        """For error messages."""
+        return self._state_name
+
+    @property
+    def entered_event_id(self) -> int:
+        """Id of the state's *StateEntered event, for error messages."""
+        return self._entered_event_id
+
+    @property
+    def random(self) -> Any:
+        """A random.Random for States.MathRandom and retry jitter (the caller's)."""
+        return self._random
+
+    @property
+    def new_uuid(self) -> Callable[[], str] | None:
+        """For States.UUID and map-run ids (the caller's)."""
+        return self._new_uuid
+
+    @property
     def variables(self) -> dict | None:
+        """Workflow variables (Assign), what "$name" refers to."""
         return self._variables
+
+    @property
+    def language(self) -> str:
+        """The state's query language: which data-flow fields apply."""
+        return self._language
+
+    @property
+    def now(self) -> float | None:
+        """Epoch seconds of this step, what JSONata's $now()/$millis() read."""
+        return self._now
 
     def prefix(self) -> str:
         """The sentence AWS puts in front of every States.Runtime cause."""
