@@ -135,6 +135,7 @@ class _Run(task_state.TaskStates):
         self.step = Step(snapshot)
         self._pumping: set[str] = set()
         self._texts: dict[str, tuple] = {}  # path id -> (its input, that input's JSON text)
+        self._scopes: dict[str, Machine] = {}  # path id -> the scope its states belong to
 
     # ---- driver
     def go(self, messages: list[dict]) -> Step:
@@ -244,7 +245,10 @@ class _Run(task_state.TaskStates):
                 self._fail_state(path, failure)
 
     def _plan(self, path: dict) -> StatePlan:
-        return plan_of(scope_of(self.model, path["scope"]), path["state"])
+        machine = self._scopes.get(path["id"])
+        if machine is None:
+            machine = self._scopes[path["id"]] = scope_of(self.model, path["scope"])
+        return plan_of(machine, path["state"])
 
     def _state(self, path: dict) -> dict:
         return self._plan(path).spec
@@ -274,7 +278,7 @@ class _Run(task_state.TaskStates):
         text = known[1] if known is not None and known[0] is path["input"] else None
         path["entered_id"] = self.emit(path, history.state_entered(plan.entered_event, plan.name, path["input"], text))
         path["phase"] = "exec"
-        self._exec(path, plan)
+        _HANDLERS[plan.type](self, path, plan, _PathScope(self, path, plan, None))  # as _exec does
 
     def _exec(self, path: dict, plan: StatePlan) -> None:
         _HANDLERS[plan.type](self, path, plan, _PathScope(self, path, plan, None))
@@ -418,7 +422,7 @@ class _Run(task_state.TaskStates):
         else:
             branch, value = index, kids["value"]
         scope_key = parent["scope"] + [[parent["state"], branch]]
-        machine = plan.branches[branch]
+        machine = self._scopes[pid] = plan.branches[branch]
         child = _new_path(pid, parent["id"], scope_key, machine.start_at, value, index, self.now)
         child["last"] = parent["last"]
         if kids.get("silent") or parent.get("silent"):
