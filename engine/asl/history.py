@@ -34,7 +34,7 @@ def to_json(value: Any) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _details_name(kind: str) -> str:
-    """AWS's member name of an event type's details: MapIterationStarted -> mapIterationStartedEventDetails."""
+    """AWS's member name of an event type's details: MapStateStarted -> mapStateStartedEventDetails."""
     return kind[0].lower() + kind[1:] + "EventDetails"
 
 

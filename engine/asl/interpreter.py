@@ -26,7 +26,7 @@ from typing import Any, Callable
 from engine.asl import (choice, dataflow, failures, fields, history, redrive as redrives, retry,
                         task_state, timestamps, variables)
 from engine.asl.failures import Failure
-from engine.asl.model import JSONATA, Machine, is_distributed, scope_of
+from engine.asl.model import Machine, is_distributed, scope_of
 from engine.asl.plan import StatePlan, plan_of
 from engine.asl.scope import Scope
 
@@ -276,7 +276,8 @@ class _Run(task_state.TaskStates):
         path["retries"] = {}
         known = self._texts.pop(path["id"], None)
         text = known[1] if known is not None and known[0] is path["input"] else None
-        path["entered_id"] = self.emit(path, history.state_entered(plan.entered_event, plan.name, path["input"], text))
+        entered = history.state_entered(plan.entered_event, plan.name, path["input"], text)
+        path["entered_id"] = self.emit(path, entered)
         path["phase"] = "exec"
         _HANDLERS[plan.type](self, path, plan, _PathScope(self, path, plan, None))  # as _exec does
 
