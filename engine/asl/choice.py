@@ -18,13 +18,20 @@ def choose(state: dict, data: Any, scope: Scope) -> str | None:
     return state.get("Default")
 
 
-def matching_rule(state: dict, data: Any, scope: Scope) -> dict | None:
-    """The first rule that matches (its Next, Assign and Output apply), else None."""
-    for index, rule in enumerate(state.get("Choices", [])):
-        if scope.language == JSONATA:
+def matching_rule(state: dict, data: Any, scope: Scope, tests: list[Test] | None = None) -> dict | None:
+    """The first rule that matches (its Next, Assign and Output apply), else None.
+
+    ``tests``: the JSONPath rules already compiled (:func:`compile_rule`), one per rule."""
+    rules = state.get("Choices", [])
+    if scope.language == JSONATA:
+        for index, rule in enumerate(rules):
             if condition(rule, index, data, scope):
                 return rule
-        elif evaluate(rule, data, scope):
+        return None
+    if tests is None:
+        tests = [compile_rule(rule) for rule in rules]
+    for rule, test in zip(rules, tests):
+        if test(data, scope):
             return rule
     return None
 
@@ -42,21 +49,49 @@ def condition(rule: dict, index: int, data: Any, scope: Scope) -> bool:
 
 
 def evaluate(rule: dict, data: Any, scope: Scope) -> bool:
+    return compile_rule(rule)(data, scope)
+
+
+Test = Callable[[Any, Scope], bool]  # (data, scope) -> does the rule match?
+
+
+def compile_rule(rule: dict) -> Test:
+    """A JSONPath rule as a function of (data, scope). A malformed rule (validation refuses
+    them) fails when it is evaluated, not before."""
+    try:
+        return _compile(rule)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        problem = error  # "error" itself is unbound when the except clause ends
+
+        def malformed(data: Any, scope: Scope) -> bool:
+            raise problem
+
+        return malformed
+
+
+def _compile(rule: dict) -> Test:
     if "And" in rule:
-        return all(evaluate(sub, data, scope) for sub in rule["And"])
+        parts = [compile_rule(sub) for sub in rule["And"]]
+        return lambda data, scope: all(part(data, scope) for part in parts)
     if "Or" in rule:
-        return any(evaluate(sub, data, scope) for sub in rule["Or"])
+        parts = [compile_rule(sub) for sub in rule["Or"]]
+        return lambda data, scope: any(part(data, scope) for part in parts)
     if "Not" in rule:
-        return not evaluate(rule["Not"], data, scope)
+        inner = compile_rule(rule["Not"])
+        return lambda data, scope: not inner(data, scope)
     operator = _operator_of(rule)
+    variable = rule["Variable"]
     if operator == "IsPresent":
-        return _present(rule["Variable"], data, scope) == bool(rule[operator])
-    value = jsonpath.select(rule["Variable"], data, scope, "Variable")
+        wanted = bool(rule[operator])
+        return lambda data, scope: _present(variable, data, scope) == wanted
+    value_of = jsonpath.selector(variable, "Variable")
     expected = rule[operator]
     if operator.endswith("Path"):
-        operator = operator[: -len("Path")]
-        expected = jsonpath.select(expected, data, scope, operator + "Path")
-    return _COMPARATORS[operator](value, expected)
+        compare = _COMPARATORS[operator[: -len("Path")]]
+        expected_of = jsonpath.selector(expected, operator)
+        return lambda data, scope: compare(value_of(data, scope), expected_of(data, scope))
+    compare = _COMPARATORS[operator]
+    return lambda data, scope: compare(value_of(data, scope), expected)
 
 
 def _operator_of(rule: dict) -> str:

@@ -13,6 +13,9 @@ evaluated with ``$states`` = {input, context} plus ``result`` (Task, Map, Parall
 The ``leave_*`` functions return ``(output, assigned)``: the state's output and the variables
 its Assign sets (None when it has no Assign). Both read the variables from before the state;
 the interpreter stores ``assigned`` when the state exits.
+
+A state comes as its :class:`~engine.asl.plan.StatePlan`: the JSONPath fields compiled once,
+the definition's object in ``plan.spec`` for everything else.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from typing import Any
 
 from engine.asl import jsonata, jsonpath, templates, variables
 from engine.asl.model import JSONATA
+from engine.asl.plan import StatePlan
 from engine.asl.scope import Scope
 
 Exit = tuple  # (output, assigned variables or None)
@@ -29,21 +33,21 @@ def is_jsonata(scope: Scope) -> bool:
     return scope.language == JSONATA
 
 
-def effective_input(state: dict, raw: Any, scope: Scope) -> Any:
-    if is_jsonata(scope):
+def effective_input(plan: StatePlan, raw: Any, scope: Scope) -> Any:
+    if plan.jsonata:
         return raw  # JSONata has no InputPath: $states.input is the raw input
-    return jsonpath.select(state.get("InputPath", "$"), raw, scope, "InputPath")
+    return plan.input_path(raw, scope)
 
 
-def parameters(state: dict, effective: Any, scope: Scope, field: str = "Parameters") -> Any:
+def parameters(plan: StatePlan, effective: Any, scope: Scope) -> Any:
     """What a Task sends or a Parallel gives its branches: Parameters, or JSONata's Arguments."""
-    if is_jsonata(scope):
-        if "Arguments" not in state:
+    if plan.jsonata:
+        if "Arguments" not in plan.spec:
             return effective
         states = jsonata.states_binding(scope, effective)
-        return jsonata.render(state["Arguments"], states, scope, "Arguments")
-    if field in state:
-        return templates.render(state[field], effective, scope, field)
+        return jsonata.render(plan.spec["Arguments"], states, scope, "Arguments")
+    if plan.parameters is not None:
+        return plan.parameters(effective, scope)
     return effective
 
 
@@ -57,68 +61,62 @@ def field_value(state: dict, name: str, raw: Any, scope: Scope) -> Any:
 
 
 # --- leaving a state -----------------------------------------------------------------------
-def leave_pass(state: dict, raw: Any, scope: Scope) -> Exit:
-    if is_jsonata(scope):
-        return leave_plain(state, raw, raw, scope)
-    effective = effective_input(state, raw, scope)
-    result = state["Result"] if "Result" in state else parameters(state, effective, scope)
-    assigned = _assign(state.get("Assign"), scope, data=result)
-    combined = jsonpath.put(raw, state.get("ResultPath", "$"), result, scope)
-    return output_path(state, combined, scope), assigned
+def leave_pass(plan: StatePlan, raw: Any, scope: Scope) -> Exit:
+    if plan.jsonata:
+        return leave_plain(plan, raw, raw, scope)
+    effective = plan.input_path(raw, scope)
+    if "Result" in plan.spec:
+        result = plan.spec["Result"]
+    else:
+        result = effective if plan.parameters is None else plan.parameters(effective, scope)
+    assigned = _checked(plan.assign(result, scope), scope) if plan.assign is not None else None
+    combined = plan.result_path(raw, result, scope)
+    return plan.output_path(combined, scope), assigned
 
 
-def leave_plain(state: dict, raw: Any, effective: Any, scope: Scope, spec: dict | None = None) -> Exit:
-    """A state without a result (Succeed, Choice, Wait). ``spec`` holds Assign and JSONata's
-    Output when they are not the state's own (the Choice rule that matched)."""
-    spec = state if spec is None else spec
-    if is_jsonata(scope):
+def leave_plain(plan: StatePlan, raw: Any, effective: Any, scope: Scope, rule: dict | None = None) -> Exit:
+    """A state without a result (Succeed, Choice, Wait). ``rule``: the Choice rule that matched,
+    whose Assign and JSONata Output apply instead of the state's own."""
+    spec = plan.spec if rule is None else rule
+    if plan.jsonata:
         states = jsonata.states_binding(scope, raw)
-        assigned = _assign(spec.get("Assign"), scope, states=states)
+        assigned = _jsonata_assign(spec, states, scope)
         return _jsonata_output(spec, states, raw, scope), assigned
-    assigned = _assign(spec.get("Assign"), scope, data=effective)
-    return output_path(state, effective, scope), assigned
+    if rule is None:
+        assigned = _checked(plan.assign(effective, scope), scope) if plan.assign is not None else None
+    else:
+        assigned = _jsonpath_assign(rule, effective, scope)
+    return plan.output_path(effective, scope), assigned
 
 
-def leave_with_result(state: dict, raw: Any, result: Any, scope: Scope) -> Exit:
+def leave_with_result(plan: StatePlan, raw: Any, result: Any, scope: Scope) -> Exit:
     """A Task, Map or Parallel state that produced ``result``."""
-    if is_jsonata(scope):
+    if plan.jsonata:
         states = jsonata.states_binding(scope, raw, result=result)
-        assigned = _assign(state.get("Assign"), scope, states=states)
-        return _jsonata_output(state, states, result, scope), assigned
-    if "ResultSelector" in state:
-        result = templates.render(state["ResultSelector"], result, scope, "ResultSelector")
-    assigned = _assign(state.get("Assign"), scope, data=result)
-    combined = jsonpath.put(raw, state.get("ResultPath", "$"), result, scope)
-    return output_path(state, combined, scope), assigned
+        assigned = _jsonata_assign(plan.spec, states, scope)
+        return _jsonata_output(plan.spec, states, result, scope), assigned
+    if plan.result_selector is not None:
+        result = plan.result_selector(result, scope)
+    assigned = _checked(plan.assign(result, scope), scope) if plan.assign is not None else None
+    combined = plan.result_path(raw, result, scope)
+    return plan.output_path(combined, scope), assigned
 
 
 def leave_caught(catcher: dict, raw: Any, error_output: dict, scope: Scope) -> Exit:
     """The state failed and ``catcher`` caught it: its ResultPath/Output and Assign."""
     if is_jsonata(scope):
         states = jsonata.states_binding(scope, raw, errorOutput=error_output)
-        assigned = _assign(catcher.get("Assign"), scope, states=states)
+        assigned = _jsonata_assign(catcher, states, scope)
         return _jsonata_output(catcher, states, error_output, scope), assigned
-    assigned = _assign(catcher.get("Assign"), scope, data=error_output)
+    assigned = _jsonpath_assign(catcher, error_output, scope)
     return jsonpath.put(raw, catcher.get("ResultPath", "$"), error_output, scope), assigned
 
 
-# the JSONPath-era names, kept for callers that need only the output
-def state_output(state: dict, raw: Any, result: Any, scope: Scope) -> Any:
-    return leave_with_result(state, raw, result, scope)[0]
-
-
-def caught_output(catcher: dict, raw: Any, error_output: dict, scope: Scope) -> Any:
-    return leave_caught(catcher, raw, error_output, scope)[0]
-
-
-def output_path(state: dict, value: Any, scope: Scope) -> Any:
-    return jsonpath.select(state.get("OutputPath", "$"), value, scope, "OutputPath")
-
-
 # --- Map -----------------------------------------------------------------------------------
-def map_items(state: dict, raw: Any, effective: Any, scope: Scope) -> list:
+def map_items(plan: StatePlan, raw: Any, effective: Any, scope: Scope) -> list:
     """The items a Map iterates: ItemsPath (JSONPath), or Items / the whole input (JSONata)."""
-    if not is_jsonata(scope):
+    state = plan.spec
+    if not plan.jsonata:
         return jsonpath.select(state.get("ItemsPath", "$"), effective, scope, "ItemsPath")
     if "Items" not in state:
         if not isinstance(raw, list):
@@ -133,14 +131,16 @@ def map_items(state: dict, raw: Any, effective: Any, scope: Scope) -> list:
     return value
 
 
-def item_input(state: dict, item: Any, raw: Any, scope: Scope) -> Any:
+def item_input(plan: StatePlan, item: Any, raw: Any, scope: Scope) -> Any:
     """One iteration's input: ``item`` through ItemSelector (``scope`` carries $$.Map.Item)."""
-    selector = state.get("ItemSelector", state.get("Parameters"))
-    if selector is None:
-        return item
-    if is_jsonata(scope):
+    if plan.jsonata:
+        selector = plan.spec.get("ItemSelector", plan.spec.get("Parameters"))
+        if selector is None:
+            return item
         return jsonata.render(selector, jsonata.states_binding(scope, raw), scope, "ItemSelector")
-    return templates.render(selector, raw, scope, "ItemSelector" if "ItemSelector" in state else "Parameters")
+    if plan.item_selector is None:
+        return item
+    return plan.item_selector(raw, scope)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -150,15 +150,22 @@ def _jsonata_output(spec: dict, states: dict, default: Any, scope: Scope) -> Any
     return jsonata.render(spec["Output"], states, scope, "Output")
 
 
-def _assign(spec: dict | None, scope: Scope, data: Any = None, states: dict | None = None) -> dict | None:
-    """The values an Assign sets: a JSONata template over ``states``, or a JSONPath template
-    (``"name.$"`` keys) over ``data``."""
-    if not spec:
+def _jsonata_assign(spec: dict, states: dict, scope: Scope) -> dict | None:
+    """The values a JSONata Assign (a template over ``states``) sets; None without one."""
+    if not spec.get("Assign"):
         return None
-    if states is not None:
-        values = jsonata.render(spec, states, scope, "Assign")
-    else:
-        values = templates.render(spec, data, scope, "Assign")
+    return _checked(jsonata.render(spec["Assign"], states, scope, "Assign"), scope)
+
+
+def _jsonpath_assign(spec: dict, data: Any, scope: Scope) -> dict | None:
+    """The values a JSONPath Assign (``"name.$"`` keys over ``data``) sets; None without one."""
+    if not spec.get("Assign"):
+        return None
+    return _checked(templates.render(spec["Assign"], data, scope, "Assign"), scope)
+
+
+def _checked(values: dict, scope: Scope) -> dict:
+    """``values`` if they are within AWS's size limits on variables."""
     problem = variables.size_problem(values, scope.variables or {})
     if problem is not None:
         raise scope.runtime_failure(problem)

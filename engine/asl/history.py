@@ -6,24 +6,42 @@ name to its value (or is empty); the interpreter adds ``id``, ``previous_event_i
 """
 from __future__ import annotations
 
+import functools
 import json
+from json import encoder
 from typing import Any
 
 _NOT_TRUNCATED = {"truncated": False}
 
 
+def _unserialisable(value: Any) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+# json.dumps(value, separators=(",", ":"), ensure_ascii=False) builds a JSONEncoder and a C
+# encoder on every call, which costs as much as encoding a state's small document; this one is
+# built once. It keeps no markers (the circular-reference check): JSON values are trees.
+_ENCODE = encoder.c_make_encoder(None, _unserialisable, encoder.encode_basestring, None, ":", ",",
+                                 False, False, True) if encoder.c_make_encoder else None
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON text, as ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``."""
+    if _ENCODE is None:  # no C accelerator
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return "".join(_ENCODE(value, 0))
 
 
-def _lower_first(text: str) -> str:
-    return text[0].lower() + text[1:]
+@functools.lru_cache(maxsize=256)
+def _details_name(kind: str) -> str:
+    """AWS's member name of an event type's details: MapStateStarted -> mapStateStartedEventDetails."""
+    return kind[0].lower() + kind[1:] + "EventDetails"
 
 
 def event(kind: str, details: dict | None = None, details_name: str | None = None) -> dict:
     if details is None:
         return {"type": kind, "details": {}}
-    return {"type": kind, "details": {details_name or _lower_first(kind) + "EventDetails": details}}
+    return {"type": kind, "details": {details_name or _details_name(kind): details}}
 
 
 def execution_started(payload: str, role_arn: str) -> dict:
@@ -52,23 +70,26 @@ def _error_details(error: str | None, cause: str | None) -> dict:
     return details
 
 
-def state_entered(state_type: str, name: str, value: Any, text: str | None = None) -> dict:
-    """``text``: ``value`` already serialised (the previous state's output), or None."""
+# The events of every state visited are built in one go, without event(): they are most of a history.
+
+def state_entered(kind: str, name: str, value: Any, text: str | None = None) -> dict:
+    """``kind``: PassStateEntered, TaskStateEntered ...; ``text``: ``value`` already serialised
+    (the previous state's output), or None."""
     details = {"name": name, "input": to_json(value) if text is None else text,
                "inputDetails": _NOT_TRUNCATED}
-    return event(f"{state_type}StateEntered", details, "stateEnteredEventDetails")
+    return {"type": kind, "details": {"stateEnteredEventDetails": details}}
 
 
-def state_exited(state_type: str, name: str, value: Any, assigned: dict | None = None,
+def state_exited(kind: str, name: str, value: Any, assigned: dict | None = None,
                  text: str | None = None) -> dict:
-    """``assigned``: the variables the state's Assign set (AWS records each as JSON text);
-    ``text``: ``value`` already serialised, or None."""
+    """``kind``: PassStateExited ...; ``assigned``: the variables the state's Assign set (AWS
+    records each as JSON text); ``text``: ``value`` already serialised, or None."""
     details = {"name": name, "output": to_json(value) if text is None else text,
                "outputDetails": _NOT_TRUNCATED}
     if assigned:
         details["assignedVariables"] = {key: to_json(item) for key, item in assigned.items()}
         details["assignedVariablesDetails"] = _NOT_TRUNCATED
-    return event(f"{state_type}StateExited", details, "stateExitedEventDetails")
+    return {"type": kind, "details": {"stateExitedEventDetails": details}}
 
 
 def evaluation_failed(state: str, error: str, cause: str | None, location: str | None) -> dict:
@@ -85,7 +106,12 @@ def map_started(length: int) -> dict:
 
 def map_iteration(outcome: str, name: str, index: int) -> dict:
     """MapIterationStarted / Succeeded / Failed / Aborted."""
-    return event(f"MapIteration{outcome}", {"name": name, "index": index})
+    kind, details_name = _MAP_ITERATION_EVENTS[outcome]
+    return {"type": kind, "details": {details_name: {"name": name, "index": index}}}
+
+
+_MAP_ITERATION_EVENTS = {outcome: (f"MapIteration{outcome}", f"mapIteration{outcome}EventDetails")
+                         for outcome in ("Started", "Succeeded", "Failed", "Aborted")}
 
 
 def map_run_started(map_run_arn: str) -> dict:

@@ -26,7 +26,8 @@ from typing import Any, Callable
 from engine.asl import (choice, dataflow, failures, fields, history, redrive as redrives, retry,
                         task_state, timestamps, variables)
 from engine.asl.failures import Failure
-from engine.asl.model import JSONATA, Machine, is_distributed, scope_of, state_language
+from engine.asl.model import Machine, is_distributed, scope_of
+from engine.asl.plan import StatePlan, plan_of
 from engine.asl.scope import Scope
 
 
@@ -140,6 +141,7 @@ class _Run(task_state.TaskStates):
         self.step = Step(snapshot)
         self._pumping: set[str] = set()
         self._texts: dict[str, tuple] = {}  # path id -> (its input, that input's JSON text)
+        self._scopes: dict[str, Machine] = {}  # path id -> the scope its states belong to
 
     # ---- driver
     def go(self, messages: list[dict]) -> Step:
@@ -199,30 +201,35 @@ class _Run(task_state.TaskStates):
 
     # ---- events
     def emit(self, path: dict | None, event: dict) -> int:
-        if path is not None and path.get("silent"):
+        """Record ``event`` after the path's last one (after the previous event when no path)."""
+        snap = self.snap
+        event_id = snap["next_id"]
+        if path is None:
+            previous = event_id - 1
+        elif path.get("silent"):
             return path.get("last") or 0
-        event_id = self.snap["next_id"]
-        self.snap["next_id"] = event_id + 1
-        previous = path.get("last") if path is not None else (event_id - 1 or None)
+        else:
+            previous = path.get("last")
+            path["last"] = event_id
+        snap["next_id"] = event_id + 1
         self.step.events.append({"id": event_id, "previous_event_id": previous or None,
                                  "timestamp": self.now, "type": event["type"],
                                  "details": event["details"]})
-        if path is not None:
-            path["last"] = event_id
         return event_id
 
     # ---- the state machine of one path
     def _run(self, path: dict) -> None:
-        pid = path["id"]
-        while pid in self.paths and not self.step.finished:
+        pid, paths, step = path["id"], self.paths, self.step
+        while pid in paths and step.status == "RUNNING":
             phase = path["phase"]
             try:
                 if phase == "enter":
                     self._enter(path)
                 elif phase == "exec":
-                    self._exec(path)
+                    self._exec(path, self._plan(path))
                 elif phase == "waiting" and path["due"] <= self.now:
-                    self._transition(path, path.pop("output"), assigned=path.pop("assigned", None))
+                    self._transition(path, self._plan(path), path.pop("output"),
+                                     assigned=path.pop("assigned", None))
                 elif phase == "retry" and path["due"] <= self.now:
                     path["phase"], path["due"] = "exec", None
                 elif phase == "task" and path["due"] is not None and path["due"] <= self.now:
@@ -243,81 +250,84 @@ class _Run(task_state.TaskStates):
             except Failure as failure:
                 self._fail_state(path, failure)
 
-    def _machine(self, path: dict) -> Machine:
-        return scope_of(self.model, path["scope"])
+    def _plan(self, path: dict) -> StatePlan:
+        machine = self._scopes.get(path["id"])
+        if machine is None:
+            machine = self._scopes[path["id"]] = scope_of(self.model, path["scope"])
+        return plan_of(machine, path["state"])
 
     def _state(self, path: dict) -> dict:
-        return self._machine(path).states[path["state"]]
+        return self._plan(path).spec
 
-    def scope(self, path: dict, extra: dict | None = None) -> Scope:
-        state = self._state(path)
+    def scope(self, path: dict, map_item: tuple | None = None) -> Scope:
+        """What the path's state evaluates its fields with; ``map_item``: (index, value) of the
+        Map item whose input is being built ($$.Map.Item)."""
+        return _PathScope(self, path, self._plan(path), map_item)
+
+    def context_object(self, path: dict, plan: StatePlan, map_item: tuple | None) -> dict:
         entered = {"Name": path["state"], "EnteredTime": _iso(path["entered_at"])}
-        if state["Type"] in ("Task", "Map", "Parallel"):
+        if plan.counts_retries:
             entered["RetryCount"] = sum(path["retries"].values())
         context = {**self.snap["context"], "State": entered}
         if path.get("token"):
             context["Task"] = {"Token": path["token"]}
-        if extra:
-            context.update(extra)
-        return Scope(context, path["state"], path["entered_id"] or 0,
-                     random=self.env.random, new_uuid=self.env.new_uuid,
-                     variables=variables.visible(self.paths, path),
-                     language=state_language(self._machine(path), state), now=self.now)
+        if map_item is not None:
+            context["Map"] = {"Item": {"Index": map_item[0], "Value": map_item[1]}}
+        return context
 
     def _enter(self, path: dict) -> None:
-        state = self._state(path)
+        """The state's StateEntered event, then its work at once."""
+        plan = self._plan(path)
         path["entered_at"] = self.now
         path["retries"] = {}
         known = self._texts.pop(path["id"], None)
         text = known[1] if known is not None and known[0] is path["input"] else None
-        path["entered_id"] = self.emit(path, history.state_entered(state["Type"], path["state"],
-                                                                   path["input"], text))
+        entered = history.state_entered(plan.entered_event, plan.name, path["input"], text)
+        path["entered_id"] = self.emit(path, entered)
         path["phase"] = "exec"
+        _HANDLERS[plan.type](self, path, plan, _PathScope(self, path, plan, None))  # as _exec does
 
-    def _exec(self, path: dict) -> None:
-        state = self._state(path)
-        handler = getattr(self, "_exec_" + state["Type"].lower())
-        handler(path, state, self.scope(path))
+    def _exec(self, path: dict, plan: StatePlan) -> None:
+        _HANDLERS[plan.type](self, path, plan, _PathScope(self, path, plan, None))
 
     # ---- state types
-    def _exec_pass(self, path: dict, state: dict, scope: Scope) -> None:
-        output, assigned = dataflow.leave_pass(state, path["input"], scope)
-        self._transition(path, output, assigned=assigned)
+    def _exec_pass(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        output, assigned = dataflow.leave_pass(plan, path["input"], scope)
+        self._transition(path, plan, output, assigned=assigned)
 
-    def _exec_succeed(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        output, _ = dataflow.leave_plain(state, path["input"], effective, scope)
-        self._transition(path, output)
+    def _exec_succeed(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        output, _ = dataflow.leave_plain(plan, path["input"], effective, scope)
+        self._transition(path, plan, output)
 
-    def _exec_choice(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        rule = choice.matching_rule(state, effective, scope)
-        target = rule["Next"] if rule is not None else state.get("Default")
+    def _exec_choice(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        rule = choice.matching_rule(plan.spec, effective, scope, plan.rule_tests)
+        target = rule["Next"] if rule is not None else plan.spec.get("Default")
         if target is None:
             raise Failure(failures.NO_CHOICE_MATCHED,
                           fields.state_error(scope, "No Choice Rule matched and no Default state was specified."))
         # the matched rule's Assign/Output apply; the state's own go with Default
-        output, assigned = dataflow.leave_plain(state, path["input"], effective, scope,
-                                                spec=rule if rule is not None else state)
-        self._transition(path, output, target, assigned=assigned)
+        output, assigned = dataflow.leave_plain(plan, path["input"], effective, scope, rule=rule)
+        self._transition(path, plan, output, target, assigned=assigned)
 
-    def _exec_fail(self, path: dict, state: dict, scope: Scope) -> None:
-        error = fields.fail_field(state, "Error", path["input"], scope)
-        cause = fields.fail_field(state, "Cause", path["input"], scope)
+    def _exec_fail(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        error = fields.fail_field(plan.spec, "Error", path["input"], scope)
+        cause = fields.fail_field(plan.spec, "Cause", path["input"], scope)
         self._path_done(path, ok=False, error=error, cause=cause)
 
-    def _exec_wait(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        until = fields.wait_until(state, effective, path["entered_at"], scope)
-        path["output"], path["assigned"] = dataflow.leave_plain(state, path["input"], effective, scope)
+    def _exec_wait(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        until = fields.wait_until(plan.spec, effective, path["entered_at"], scope)
+        path["output"], path["assigned"] = dataflow.leave_plain(plan, path["input"], effective, scope)
         path["phase"] = "waiting"
         path["due"] = self.now if self.env.skip_waits else max(until, self.now)
 
     # ---- Map and Parallel
-    def _exec_parallel(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        value = dataflow.parameters(state, effective, scope)
-        branches = state.get("Branches", [])
+    def _exec_parallel(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        value = dataflow.parameters(plan, effective, scope)
+        branches = plan.spec.get("Branches", [])
         path.pop("failed_kids", None)
         self.emit(path, history.bare("ParallelStateStarted"))
         path["kids"] = {"kind": "parallel", "total": len(branches), "next": 0, "running": 0,
@@ -325,19 +335,20 @@ class _Run(task_state.TaskStates):
                         "failed": 0, "failure": None, "children": []}
         path["phase"] = "children"
 
-    def _exec_map(self, path: dict, state: dict, scope: Scope) -> None:
-        if scope.language != JSONATA:
-            self._start_map(path, state, scope)
+    def _exec_map(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        if not plan.jsonata:
+            self._start_map(path, plan, scope)
             return
         try:
-            self._start_map(path, state, scope)
+            self._start_map(path, plan, scope)
         except Failure as failure:
             # AWS closes a JSONata Map that cannot start (bad Items ...) with MapStateFailed
             self._fail_state(path, failure, gave_up=history.bare("MapStateFailed"))
 
-    def _start_map(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
-        items = dataflow.map_items(state, path["input"], effective, scope)
+    def _start_map(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        state = plan.spec
+        effective = dataflow.effective_input(plan, path["input"], scope)
+        items = dataflow.map_items(plan, path["input"], effective, scope)
         if not isinstance(items, list):
             raise Failure(failures.RUNTIME, fields.state_error(
                 scope, f"Invalid input: the ItemsPath '{state.get('ItemsPath', '$')}' "
@@ -410,16 +421,15 @@ class _Run(task_state.TaskStates):
 
     def _spawn(self, parent: dict, index: int) -> dict:
         kids = parent["kids"]
-        state = self._state(parent)
+        plan = self._plan(parent)
         pid = str(self.snap["next_path"])
         self.snap["next_path"] += 1
         if kids["kind"] == "map":
-            scope_key = parent["scope"] + [[parent["state"], 0]]
-            value = self._item_input(parent, state, index)
+            branch, value = 0, self._item_input(parent, plan, index)
         else:
-            scope_key = parent["scope"] + [[parent["state"], index]]
-            value = kids["value"]
-        machine = scope_of(self.model, scope_key)
+            branch, value = index, kids["value"]
+        scope_key = parent["scope"] + [[parent["state"], branch]]
+        machine = self._scopes[pid] = plan.branches[branch]
         child = _new_path(pid, parent["id"], scope_key, machine.start_at, value, index, self.now)
         child["last"] = parent["last"]
         if kids.get("silent") or parent.get("silent"):
@@ -432,11 +442,13 @@ class _Run(task_state.TaskStates):
             self.emit(child, history.map_iteration("Started", parent["state"], index))
         return child
 
-    def _item_input(self, parent: dict, state: dict, index: int) -> Any:
+    def _item_input(self, parent: dict, plan: StatePlan, index: int) -> Any:
         kids = parent["kids"]
         item = kids["inputs"][index]
-        scope = self.scope(parent, {"Map": {"Item": {"Index": index, "Value": item}}})
-        return dataflow.item_input(state, item, kids["value"], scope)
+        if not plan.selects_items:
+            return item
+        scope = _PathScope(self, parent, plan, (index, item))
+        return dataflow.item_input(plan, item, kids["value"], scope)
 
     def _child_done(self, child: dict, ok: bool, value: Any, error: str | None, cause: str | None) -> None:
         parent = self.paths[child["parent"]]
@@ -488,7 +500,8 @@ class _Run(task_state.TaskStates):
 
     def _drop(self, path: dict) -> None:
         """Remove a path and everything running under it."""
-        for kid in path.get("kids", {}).get("children", []):
+        kids = path.get("kids")
+        for kid in kids.get("children", ()) if kids else ():
             if kid in self.paths:
                 self._drop(self.paths[kid])
         self._abandon_task(path)
@@ -498,7 +511,6 @@ class _Run(task_state.TaskStates):
             parent["kids"]["children"].remove(path["id"])
 
     def _children_done(self, path: dict) -> None:
-        state = self._state(path)
         kids = path.pop("kids")
         family = "Map" if kids["kind"] == "map" else "Parallel"
         if kids["failure"] is not None:
@@ -512,28 +524,28 @@ class _Run(task_state.TaskStates):
             self.emit(path, history.bare("MapRunSucceeded"))
         self.emit(path, history.bare(f"{family}StateSucceeded"))
         scope = self.scope(path)
-        output, assigned = dataflow.leave_with_result(state, path["input"], kids["results"], scope)
-        self._transition(path, output, assigned=assigned)
+        output, assigned = dataflow.leave_with_result(scope.plan, path["input"], kids["results"], scope)
+        self._transition(path, scope.plan, output, assigned=assigned)
 
     # ---- transitions and failures
-    def _transition(self, path: dict, output: Any, target: str | None = None,
+    def _transition(self, path: dict, plan: StatePlan, output: Any, target: str | None = None,
                     assigned: dict | None = None) -> None:
         """Leave the current state with ``output``: StateExited, then Next/End. ``assigned``:
         the variables the state's Assign set, stored now (they were evaluated earlier, against
         the values from before the state)."""
-        state = self._state(path)
         text = history.to_json(output)  # serialised once: size check, StateExited, next StateEntered
         if task_state.text_too_large(text):
             raise Failure(failures.DATA_LIMIT_EXCEEDED, task_state.data_limit_cause(path["state"]))
         path.pop("failed_kids", None)
-        self.emit(path, history.state_exited(state["Type"], path["state"], output, assigned, text))
-        variables.commit(path, assigned)
+        self.emit(path, history.state_exited(plan.exited_event, plan.name, output, assigned, text))
+        if assigned:
+            variables.commit(path, assigned)
         path["due"] = None
-        next_state = target or state.get("Next")
-        if next_state is None or state["Type"] == "Succeed":
+        next_state = target or plan.next
+        if next_state is None or plan.type == "Succeed":
             self._path_done(path, ok=True, value=output)
             return
-        path.update(state=next_state, phase="enter", input=output, retries={})
+        path["state"], path["phase"], path["input"], path["retries"] = next_state, "enter", output, {}
         self._texts[path["id"]] = (output, text)
 
     def _fail_state(self, path: dict, failure: Failure, gave_up: dict | None = None) -> None:
@@ -584,7 +596,7 @@ class _Run(task_state.TaskStates):
                 self._evaluation_failed(path, failure)
                 self._path_done(path, ok=False, error=failure.error, cause=failure.cause)
                 return
-            self._transition(path, output, catcher["Next"], assigned=assigned)
+            self._transition(path, scope.plan, output, catcher["Next"], assigned=assigned)
             return
         self._path_done(path, ok=False, error=error, cause=cause)
 
@@ -615,6 +627,62 @@ class _Run(task_state.TaskStates):
         self.step.status, self.step.output = status, output
         self.step.error, self.step.cause = error, cause
         self.step.due_at = None
+
+
+class _PathScope(Scope):
+    """The scope of the state a path is in, made for every state visited: it keeps the path and
+    works out each member when it is first read (most states read none). What the members come
+    from does not change while the state's fields are evaluated."""
+
+    __slots__ = ("_run", "_path", "plan", "_map_item")
+
+    def __init__(self, run: _Run, path: dict, plan: StatePlan, map_item: tuple | None):
+        self._context = self._variables = None
+        self._run, self._path, self.plan, self._map_item = run, path, plan, map_item
+
+    @property
+    def context(self) -> dict:
+        if self._context is None:
+            self._context = self._run.context_object(self._path, self.plan, self._map_item)
+        return self._context
+
+    @property
+    def variables(self) -> dict:
+        if self._variables is None:
+            self._variables = variables.visible(self._run.paths, self._path)
+        return self._variables
+
+    @property
+    def state_name(self) -> str:
+        return self._path["state"]
+
+    @property
+    def entered_event_id(self) -> int:
+        return self._path["entered_id"] or 0
+
+    @property
+    def random(self) -> Any:
+        return self._run.env.random
+
+    @property
+    def new_uuid(self) -> Callable[[], str] | None:
+        return self._run.env.new_uuid
+
+    @property
+    def language(self) -> str:
+        return self.plan.language
+
+    @property
+    def now(self) -> float:
+        return self._run.now
+
+
+# the handler of each state type: (run, path, plan, scope)
+_HANDLERS: dict[str, Callable] = {
+    "Pass": _Run._exec_pass, "Succeed": _Run._exec_succeed, "Choice": _Run._exec_choice,
+    "Fail": _Run._exec_fail, "Wait": _Run._exec_wait, "Parallel": _Run._exec_parallel,
+    "Map": _Run._exec_map, "Task": _Run._exec_task,
+}
 
 
 # --- pure helpers ----------------------------------------------------------------------------

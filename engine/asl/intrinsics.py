@@ -192,23 +192,46 @@ def evaluate(text: str, data: Any, scope: Scope, *, field: str | None = None) ->
     ``field`` (e.g. ``"value.$"``) names the template field in path-not-found causes.
     Every problem, including a syntax error, is a :class:`Failure` carrying AWS's cause.
     """
+    return compile_call(text, field=field)(data, scope)
+
+
+Evaluation = Callable[[Any, Scope], Any]  # (data, scope) -> value
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_call(text: str, *, field: str | None = None) -> Evaluation:
+    """``evaluate(text, data, scope, field=field)`` as a function of (data, scope): the call
+    tree parsed once into nested functions."""
     try:
         call = parse(text)
     except IntrinsicSyntaxError as error:
-        raise scope.runtime_failure(str(error)) from None
-    return _evaluate(call, data, scope, field)
+        message = str(error)
+
+        def fail(data: Any, scope: Scope) -> Any:
+            raise scope.runtime_failure(message)
+
+        return fail
+    return _compile(call, field)
 
 
-def _evaluate(node: Any, data: Any, scope: Scope, field: str | None) -> Any:
+def _compile(node: Any, field: str | None) -> Evaluation:
     if isinstance(node, Literal):
-        return node.value
+        value = node.value
+        return lambda data, scope: value
     if isinstance(node, PathArg):
-        return _path_value(node.path, data, scope, field)
-    args = [_evaluate(arg, data, scope, field) for arg in node.args]
-    try:
-        return _FUNCTIONS[node.name](args, node, scope)
-    except _Invalid:
-        raise scope.runtime_failure(f"Invalid arguments in {node.name}") from None
+        path = node.path
+        return jsonpath.compile_lookup(path, lambda data, scope: _path_value(path, data, scope, field))
+    args = [_compile(arg, field) for arg in node.args]
+    function = _FUNCTIONS[node.name]
+
+    def run(data: Any, scope: Scope) -> Any:
+        values = [arg(data, scope) for arg in args]
+        try:
+            return function(values, node, scope)
+        except _Invalid:
+            raise scope.runtime_failure(f"Invalid arguments in {node.name}") from None
+
+    return run
 
 
 def _path_value(path: str, data: Any, scope: Scope, field: str | None) -> Any:

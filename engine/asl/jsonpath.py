@@ -747,6 +747,95 @@ class _Unsettable(Exception):
     pass
 
 
+# -------------------------------------------------------------------- compiled accessors
+# A state's Path fields are known once its definition is loaded, so the interpreter compiles each
+# into a function of (data, scope) once (see plan.py). The common paths, ``$`` and ``$.a.b``,
+# walk the data directly; a walk that misses, and every other path, goes through resolve, select
+# or put, which raise the failure AWS gives (evaluation is pure, so trying again is harmless).
+
+Access = Callable[[Any, Scope], Any]  # (data, scope) -> value
+Place = Callable[[Any, Any, Scope], Any]  # (document, value, scope) -> the document with value placed
+
+
+def selector(path: str | None, field: str) -> Access:
+    """``select(path, data, scope, field)`` as a function of (data, scope)."""
+    if path is None:
+        return lambda data, scope: {}
+    if plain_keys(path) == ():
+        return lambda data, scope: data  # "$": what select gives, without its work
+    return compile_lookup(path, lambda data, scope: select(path, data, scope, field))
+
+
+def compile_lookup(path: str, fallback: Access) -> Access:
+    """``fallback`` (the full evaluation of ``path``), walked directly when the path is only
+    names against the state's data (``$``, ``$.a.b``) and the data has them all."""
+    keys = plain_keys(path)
+    if keys is None:
+        return fallback
+
+    def lookup(data: Any, scope: Scope) -> Any:
+        if data is None:
+            return fallback(data, scope)
+        value = data
+        try:
+            for key in keys:
+                value = value[key]  # a dict's member; a list, a string or a number raises TypeError
+        except (KeyError, TypeError):
+            return fallback(data, scope)
+        return value
+
+    return lookup
+
+
+def placer(result_path: str | None) -> Place:
+    """``put(document, result_path, value, scope)`` as a function of (document, value, scope)."""
+    if result_path is None:
+        return lambda document, value, scope: document
+    keys = plain_keys(result_path)
+    if keys is None:
+        return lambda document, value, scope: put(document, result_path, value, scope)
+    if not keys:
+        return lambda document, value, scope: value
+
+    def place(document: Any, value: Any, scope: Scope) -> Any:
+        if not isinstance(document, dict):
+            return put(document, result_path, value, scope)
+        top = node = dict(document)
+        for key in keys[:-1]:
+            child = node.get(key, _ABSENT)
+            if child is _ABSENT:
+                child = {}  # ResultPath creates the objects it needs
+            elif isinstance(child, dict):
+                child = dict(child)  # copy on write: the input stays untouched
+            else:
+                return put(document, result_path, value, scope)
+            node[key] = child
+            node = child
+        node[keys[-1]] = value
+        return top
+
+    return place
+
+
+_ABSENT = object()
+
+
+def plain_keys(path: str) -> tuple[str, ...] | None:
+    """The member names of a path made only of single names against the state's data
+    (``$.order.id`` -> ``("order", "id")``, ``$`` -> ``()``); None for any other path: a
+    context, variable or indefinite path, an index, a function, or one that does not parse."""
+    if split_variable(path)[0] is not None:
+        return None
+    try:
+        compiled = compile_path(path)
+    except PathError:
+        return None
+    steps = compiled._steps
+    if compiled.context or steps is None or not all(isinstance(step, str) for step in steps):
+        return None
+    return steps
+
+
 def _set(node: Any, tokens: tuple, value: Any) -> Any:
     if not tokens:
         return value

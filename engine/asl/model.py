@@ -2,7 +2,7 @@
 
 A definition is data: the model keeps each state as its (read-only) JSON object and adds only
 what the interpreter looks up often: the state table of every scope (the top level, each Parallel
-branch, each Map processor) and the scope key that reaches it. A scope key is a tuple of
+branch, each Map processor), the scope key that reaches it, and each state's plan (plan.py). A scope key is a tuple of
 ``(state name, branch index)`` pairs from the top level down; Map processors use index 0.
 """
 from __future__ import annotations
@@ -24,6 +24,8 @@ class Machine:
     query_language: str = JSONPATH
     timeout_seconds: int | None = None
     children: dict[tuple[str, int], "Machine"] = field(default_factory=dict)
+    # state name -> plan.StatePlan, filled on first use (plan.plan_of): derived, not compared
+    plans: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def build(definition: dict, query_language: str | None = None) -> Machine:

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.asl import dataflow, failures, fields, history
 from engine.asl.failures import Failure
+from engine.asl.plan import StatePlan
 from engine.asl.scope import Scope
 from engine.asl.tasks import describe_resource
 
@@ -20,17 +21,18 @@ MAX_PAYLOAD_BYTES = 256 * 1024  # AWS's limit on state input/output and task res
 
 
 class TaskStates:
-    """Task methods of ``interpreter._Run`` (which provides emit, scope, _state, _transition...)."""
+    """Task methods of ``interpreter._Run`` (which provides emit, scope, _plan, _state, _transition...)."""
 
-    def _exec_task(self, path: dict, state: dict, scope: Scope) -> None:
-        effective = dataflow.effective_input(state, path["input"], scope)
+    def _exec_task(self, path: dict, plan: StatePlan, scope: Scope) -> None:
+        state = plan.spec
+        effective = dataflow.effective_input(plan, path["input"], scope)
         resource = describe_resource(state["Resource"], self.env.region, self.env.account)
         path["invocation"] += 1
         if resource.kind == "activity" or resource.pattern:
             # the token exists before Parameters are rendered: they hand out $$.Task.Token
             path["token"] = self._new_token(path)
             scope = self.scope(path)
-        payload = dataflow.parameters(state, effective, scope)
+        payload = dataflow.parameters(plan, effective, scope)
         timeout = fields.seconds_field(state, "TimeoutSeconds", effective, scope)
         heartbeat = fields.seconds_field(state, "HeartbeatSeconds", effective, scope)
         path.update(phase="task", due=self.now + timeout if timeout else None, heartbeat=heartbeat,
@@ -121,7 +123,8 @@ class TaskStates:
 
     def _task_succeeded(self, path: dict, output: Any) -> None:
         family, resource = self._task_events(path)
-        state = self._state(path)
+        plan = self._plan(path)
+        state = plan.spec
         if too_large(output):
             # AWS records an oversized result as the task's failure (TaskFailed or
             # LambdaFunctionFailed), naming the function ARN or the integration's service
@@ -137,8 +140,8 @@ class TaskStates:
             self.emit(path, history.task_succeeded(resource.service, resource.action, output))
         try:
             scope = self.scope(path)
-            value, assigned = dataflow.leave_with_result(state, path["input"], output, scope)
-            self._transition(path, value, assigned=assigned)
+            value, assigned = dataflow.leave_with_result(plan, path["input"], output, scope)
+            self._transition(path, plan, value, assigned=assigned)
         except Failure as failure:
             self._fail_state(path, failure)
 

@@ -293,3 +293,22 @@ def test_string_split_pieces_are_non_empty_and_free_of_delimiters(text, delimite
     pieces = run("States.StringSplit($.s, $.d)", {"s": text, "d": delimiters})
     assert all(piece and not set(piece) & set(delimiters) for piece in pieces)
     assert "".join(pieces) == "".join(ch for ch in text if ch not in delimiters)
+
+
+def test_compile_call_is_cached_and_evaluates_like_evaluate():
+    run = intrinsics.compile_call("States.MathAdd($.a, 2)", field="n.$")
+    assert run is intrinsics.compile_call("States.MathAdd($.a, 2)", field="n.$")
+    assert run({"a": 1}, SCOPE) == 3 == intrinsics.evaluate("States.MathAdd($.a, 2)", {"a": 1}, SCOPE)
+
+
+def test_compile_call_defers_a_syntax_error_to_the_evaluation():
+    run = intrinsics.compile_call("States.Format(")
+    with pytest.raises(Failure) as raised:
+        run({}, SCOPE)
+    assert raised.value.error == RUNTIME
+
+
+def test_a_missing_path_argument_names_the_field():
+    with pytest.raises(Failure) as raised:
+        intrinsics.compile_call("States.ArrayLength($.items)", field="n.$")({"x": 1}, SCOPE)
+    assert "The JSONPath '$.items' specified for the field 'n.$' could not be found" in raised.value.cause

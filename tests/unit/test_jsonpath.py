@@ -306,3 +306,79 @@ def test_json_text_round_trips_through_a_json_parser(value):
 def test_java_double_round_trips(number):
     text = jsonpath.java_double(number)
     assert float(text) == number and math.copysign(1, float(text)) == math.copysign(1, number)
+
+
+# ------------------------------------------------------------------- compiled accessors
+
+def outcome(run):
+    """What a call gives: ("value", value) or ("failure", error, cause)."""
+    try:
+        return ("value", run())
+    except Failure as failure:
+        return ("failure", failure.error, failure.cause)
+
+
+@pytest.mark.parametrize("path, keys", [
+    ("$", ()), ("$.a", ("a",)), ("$.a.b", ("a", "b")), ("$['c d']", ("c d",)), (" $.a ", ("a",)),
+    ("$.a[0]", None), ("$..a", None), ("$.a.*", None), ("$$.Execution", None), ("$var.a", None),
+    ("$.a.length()", None), ("$['a','b']", None), ("$.a[", None), ("a", None),
+])
+def test_plain_keys(path, keys):
+    assert jsonpath.plain_keys(path) == keys
+
+
+SELECTED_PATHS = ["$", "$.a", "$.a.b", "$.a.n", "$.a.n.x", "$.s.x", "$.items.x", "$.missing", "$.items[0].x",
+                  "$.items[*].n", "$$.Execution.Id", "$order.id", "$nothing", "$.a[", None]
+
+
+@pytest.mark.parametrize("path", SELECTED_PATHS)
+@pytest.mark.parametrize("data", [DOC, None, [1, 2], "text", 3, {}])
+def test_a_selector_selects_what_select_does(path, data):
+    scope = Scope(CONTEXT, "pass", 2, variables={"order": {"id": "o-1"}})
+    select = jsonpath.selector(path, "InputPath")
+    assert outcome(lambda: select(data, scope)) == outcome(lambda: jsonpath.select(path, data, scope, "InputPath"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(document=json_values, path=st.lists(keys, max_size=3))
+def test_a_selector_of_names_agrees_with_select(document, path):
+    text = "$" + "".join(f"['{key}']" for key in path)
+    select = jsonpath.selector(text, "OutputPath")
+    assert outcome(lambda: select(document, SCOPE)) == outcome(lambda: jsonpath.select(text, document, SCOPE, "OutputPath"))
+
+
+def test_compile_lookup_falls_back_on_a_miss_and_on_null_data():
+    calls = []
+    lookup = jsonpath.compile_lookup("$.a.b", lambda data, scope: calls.append(data) or "fallback")
+    assert lookup({"a": {"b": 1}}, SCOPE) == 1 and calls == []
+    assert lookup({"a": [1]}, SCOPE) == "fallback"
+    assert lookup(None, SCOPE) == "fallback"
+    assert calls == [{"a": [1]}, None]
+
+
+@pytest.mark.parametrize("path", ["$", "$.a", "$.a.b.c", "$.s.x", "$.a.n.x", "$.items", "$.items[0].x", "$$.x",
+                                  "$.a[*]", None, "$.a["])
+@pytest.mark.parametrize("document", [DOC, None, [1], "text", {}])
+def test_a_placer_places_what_put_does(path, document):
+    before = copy.deepcopy(document)
+    place = jsonpath.placer(path)
+    assert outcome(lambda: place(document, {"new": 1}, SCOPE)) == outcome(
+        lambda: jsonpath.put(document, path, {"new": 1}, SCOPE))
+    assert document == before
+
+
+@settings(max_examples=150, deadline=None)
+@given(document=json_values, path=st.lists(keys, max_size=4), value=json_values)
+def test_a_placer_of_names_agrees_with_put(document, path, value):
+    text = "$" + "".join(f"['{key}']" for key in path)
+    before = copy.deepcopy(document)
+    place = jsonpath.placer(text)
+    assert outcome(lambda: place(document, value, SCOPE)) == outcome(lambda: jsonpath.put(document, text, value, SCOPE))
+    assert document == before
+
+
+def test_a_placer_copies_only_along_the_path():
+    document = {"a": {"b": 1}, "other": {"x": 1}}
+    placed = jsonpath.placer("$.a.c")(document, 2, SCOPE)
+    assert placed == {"a": {"b": 1, "c": 2}, "other": {"x": 1}}
+    assert placed["other"] is document["other"] and placed["a"] is not document["a"]

@@ -129,3 +129,39 @@ def test_a_template_without_dollar_keys_renders_to_itself(template, data):
 def test_a_copy_template_rebuilds_the_input(data):
     template = {f"{key}.$": f"$['{key}']" for key in data}
     assert render(template, data) == data
+
+
+def test_a_compiled_template_builds_new_containers_every_time():
+    template = {"n": 1, "list": [1, {"x": 2}], "obj": {"y.$": "$.y"}}
+    build = templates.compile_template(template, "Parameters")
+    first, second = build({"y": 3}, SCOPE), build({"y": 3}, SCOPE)
+    assert first == second == {"n": 1, "list": [1, {"x": 2}], "obj": {"y": 3}}
+    assert first is not second and first["list"] is not second["list"] and first["list"] is not template["list"]
+    assert list(first) == ["n", "list", "obj"]
+
+
+@pytest.mark.parametrize("template, expected, order", [
+    ({"a": 1, "a.$": "$.x"}, {"a": 9}, ["a"]),
+    ({"a.$": "$.x", "a": 1}, {"a": 1}, ["a"]),
+    ({"b.$": "$.x", "a": 1, "c": 2}, {"b": 9, "a": 1, "c": 2}, ["b", "a", "c"]),
+])
+def test_a_repeated_name_keeps_its_first_place_and_its_last_value(template, expected, order):
+    payload = render(template, {"x": 9})
+    assert payload == expected and list(payload) == order
+
+
+def test_a_repeated_name_is_still_evaluated():
+    assert "could not be found" in failure({"a.$": "$.missing", "a": 1}, {"x": 9}).cause
+
+
+def test_compiling_never_fails_rendering_does():
+    build = templates.compile_template({"bad.$": 7, "worse.$": "States.Nope()", "n.$": "plain"}, "Parameters")
+    with pytest.raises(Failure) as raised:
+        build({}, SCOPE)
+    assert "must be a string" in raised.value.cause
+
+
+def test_a_dollar_path_needs_data():
+    assert failure({"all.$": "$"}, None).cause == PREFIX + "Unable to apply Path transformation to null or empty input."
+    assert render({"all.$": "$"}, {"a": 1}) == {"all": {"a": 1}}
+    assert render({"name.$": "$$.Execution.Name"}, None) == {"name": "run-1"}
