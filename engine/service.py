@@ -306,13 +306,15 @@ class Engine(TaskOperations, RedriveOperations):
         step.snapshot["revision_id"] = machine["revision_id"]  # saves the executor a read
         if started_by is not None:
             step.snapshot["parent"] = started_by
-        published = []
-        if machine["type"] == "STANDARD":  # AWS publishes status changes of STANDARD executions
+        standard = machine["type"] == "STANDARD"  # AWS publishes status changes of STANDARD ones
+        if standard:
             step.snapshot["status_events"] = now
-            published.append(status.status_change(row, self.settings.region, self.settings.account, now))
+        listened = standard and self.dispatcher.has_rules(status.DEFAULT_BUS)
+        published = [status.status_change(row, self.settings.region, self.settings.account, now)] \
+            if listened else []
         if step.finished:
             row.update(final_columns(step, now))
-            if published:
+            if listened:
                 published.append(status.status_change(row, self.settings.region, self.settings.account, now))
         published = [event for event in published if self.dispatcher.has_listener(event)]
         try:

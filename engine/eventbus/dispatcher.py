@@ -146,15 +146,22 @@ class Dispatcher:
         """This process changed rules or targets: the next ``has_listener`` reads them again."""
         self._rules_read_at = float("-inf")
 
+    def has_rules(self, bus: str) -> bool:
+        """Whether ``bus`` has any enabled rule with a pattern: if not, ``has_listener`` is False
+        for every event on it, and the event need not even be built."""
+        if time.monotonic() - self._rules_read_at > RULES_TTL_SECONDS:
+            self._refresh_rules()
+        return bus in self._indexes
+
     def has_listener(self, row: dict) -> bool:
         """Whether an event the engine publishes itself (an outbox row) matches an enabled rule.
 
         EventBridge drops an event that matches no rule, so such an event need not be written at
         all: an execution's status changes cost nothing while no rule listens for them.
         """
-        if time.monotonic() - self._rules_read_at > RULES_TTL_SECONDS:
-            self._refresh_rules()
-        index = self._indexes.get(row["bus"])
+        if not self.has_rules(row["bus"]):
+            return False
+        index = self._indexes.get(row["bus"])  # (another thread may have refreshed them)
         return index is not None and bool(index.match(row["event"]))
 
     def _refresh_rules(self) -> None:

@@ -47,7 +47,7 @@ class EngineServices:
 
     def status_events(self, snapshot: dict, columns: dict) -> list[dict]:
         """The status change a finishing STANDARD execution publishes (none for others)."""
-        if snapshot.get("status_events") is None:
+        if snapshot.get("status_events") is None or not self.engine.dispatcher.has_rules(status.DEFAULT_BUS):
             return []
         execution = status.execution_of_snapshot(snapshot, columns)
         event = status.status_change(execution, self.engine.settings.region,
