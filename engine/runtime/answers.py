@@ -7,9 +7,9 @@ transaction each, and the round hands them over in bulk.
 
 Better still, an execution whose step this worker has just committed is usually the one to take
 the answer: the worker keeps that step's snapshot (``remember``) and, when the answer arrives,
-leases the item again by its version without reading it back or going through the inbox
-(``take``'s ``resume``). If someone else moved it on meanwhile, the answer is posted to the
-inbox like any other.
+advances it from memory without reading it back, leasing it or going through the inbox
+(``take``'s ``resume``); the step's write is guarded by the version and a free lease instead. If
+someone else moved it on meanwhile, that write fails and the answer is posted to the inbox.
 """
 from __future__ import annotations
 

@@ -132,30 +132,29 @@ class Executor:
                 self._wake.wait(timeout)
 
     def run_once(self, owner: str, inline: bool = False) -> bool:
-        """One round: hand over the answers gathered since the last one, lease the items they
-        are for and a batch of due items (one transaction), advance each, record every step in
-        one transaction (a group commit), then carry out the steps' commands. True if anything
-        was handed over or claimed."""
+        """One round: post the answers gathered since the last one that go through the inbox
+        and claim a batch of due items (one transaction), advance those and the items resumed
+        from memory with their answers, record every step in one transaction (a group commit),
+        then carry out the steps' commands. True if anything was handed over or claimed."""
         resume, posts = self._answers.take()
         try:
-            items, resumed = self.store.claim_round(
-                owner, self.clock.now(), self.settings.lease_seconds, CLAIM_BATCH, posts,
-                {arn: waiting.version for arn, waiting in resume.items()})
+            items = self.store.claim_round(owner, self.clock.now(), self.settings.lease_seconds,
+                                           CLAIM_BATCH, posts)
         except Exception:
             self._answers.give_back(posts + _replies_of(resume))
             raise
-        # answers for items someone else has moved on meanwhile go through the inbox
-        self._answers.give_back(_replies_of({arn: waiting for arn, waiting in resume.items()
-                                             if arn not in resumed}))
-        items += [{"execution_arn": arn, "version": resume[arn].version,
-                   "snapshot": resume[arn].snapshot, "inbox": inbox, "replies": resume[arn].replies}
-                  for arn, inbox in resumed.items()]
-        for item in items:
-            self._answers.forget(item["execution_arn"])  # a claimed item moves past what is kept
+        for item in items:  # claimed: the kept snapshot may be stale; the answers still count
+            self._answers.forget(item["execution_arn"])
+            waiting = resume.pop(item["execution_arn"], None)
+            item["replies"] = waiting.replies if waiting is not None else []
+        now = self.clock.now()
+        items += [{"execution_arn": arn, "version": waiting.version, "snapshot": waiting.snapshot,
+                   "inbox": [], "replies": waiting.replies, "unleased_at": now}
+                  for arn, waiting in resume.items()]
         advanced = [triple for triple in map(self._advance, items) if triple is not None]
         for item, step, record in self._commit(owner, advanced):
             self._after_commit(item, step, record, inline)
-        return bool(items or posts or resume)
+        return bool(items or posts)
 
     def _advance(self, item: dict) -> tuple[dict, interpreter.Step, Step] | None:
         """The item's next step and what to record of it; None (the item is left to its lease)
@@ -176,24 +175,27 @@ class Executor:
                 posts = self.services.child_finished(step.snapshot, columns)
             published = self.services.status_events(step.snapshot, columns)
         write = StepWrite(arn, item["version"], step.snapshot, step.due_at, step.events, columns,
-                          [message["id"] for message in item["inbox"]], step.finished)
+                          [message["id"] for message in item["inbox"]], step.finished,
+                          item.get("unleased_at"))
         return item, step, Step(write, step.token_changes, posts, published, now)
 
     def _commit(self, owner: str, advanced: list) -> list:
         """Record the steps in one transaction; if one of the items moved on (another worker
         has it now), record them one by one so that the others still count. Returns the
-        (item, step, record) triples recorded."""
+        (item, step, record) triples recorded. The answers a dropped step had taken from
+        memory go through the inbox instead."""
         if not advanced:
             return []
         try:
             self.store.commit_steps(owner, [record for _, _, record in advanced])
             return advanced
         except ConflictError:
-            if len(advanced) == 1:
-                logger.info("lost the lease on %s; another worker goes on",
-                            advanced[0][0]["execution_arn"])
-                return []
-        return [triple for triple in advanced if self._commit(owner, [triple])]
+            if len(advanced) > 1:
+                return [triple for triple in advanced if self._commit(owner, [triple])]
+        item = advanced[0][0]
+        logger.info("%s moved on elsewhere; this step is dropped", item["execution_arn"])
+        self._answers.give_back([(item["execution_arn"], reply) for reply in item["replies"]])
+        return []
 
     def _after_commit(self, item: dict, step: interpreter.Step, record: Step, inline: bool) -> None:
         arn = item["execution_arn"]

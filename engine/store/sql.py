@@ -248,16 +248,12 @@ class Store:
             return workitems.post_txn(conn, execution_arn, body, now)
 
     def claim_round(self, owner: str, now: float, lease_seconds: float, limit: int,
-                    posts: Sequence[tuple[str, dict]] = (),
-                    resume: dict[str, int] | None = None) -> tuple[list[dict], dict[str, list[dict]]]:
-        """A worker's round, in one transaction: queue messages (``post``), lease again the
-        items it holds in memory (``resume``: ARN -> version; see ``workitems.resume_txn``) and
-        lease up to ``limit`` due items (``claim``). Returns the claimed items and, per
-        resumed ARN, its inbox."""
+                    posts: Sequence[tuple[str, dict]] = ()) -> list[dict]:
+        """A worker's round, in one transaction: queue messages (``post``) and lease up to
+        ``limit`` due items (``claim``), those the messages made due included."""
         with self._txn(write=True) as conn:
             workitems.post_many_txn(conn, list(posts), now)
-            resumed = workitems.resume_txn(conn, owner, now, lease_seconds, resume or {})
-            return workitems.claim_txn(conn, owner, now, lease_seconds, limit), resumed
+            return workitems.claim_txn(conn, owner, now, lease_seconds, limit)
 
     def next_due(self) -> float | None:
         """When a claim could next return something (for a worker's sleep); None if idle."""

@@ -38,6 +38,9 @@ class StepWrite:
     execution: dict | None = None  # executions-row changes (the final columns when finished)
     consumed_inbox: list[int] = field(default_factory=list)
     finished: bool = False
+    # set for a step taken on an item this worker does not lease (resumed from memory): the
+    # write is guarded by the version and by no one leasing the item at this time
+    unleased_at: float | None = None
 
 
 def claim_txn(conn: sa.Connection, owner: str, now: float, lease_seconds: float,
@@ -64,31 +67,6 @@ def claim_txn(conn: sa.Connection, owner: str, now: float, lease_seconds: float,
     return items
 
 
-def resume_txn(conn: sa.Connection, owner: str, now: float, lease_seconds: float,
-               versions: dict[str, int]) -> dict[str, list[dict]]:
-    """Lease again items this worker released and still holds in memory (``versions``: ARN ->
-    the version it committed), if no one has moved them on or leased them since; returns the
-    inbox of each one leased. The snapshot is not read: the worker's copy is that version's.
-    """
-    if not versions:
-        return {}
-    expires = now + lease_seconds
-    conn.execute(_RESUME, [{"arn": arn, "claimed": version, "owner": owner, "now": now,
-                            "expires": expires} for arn, version in versions.items()])
-    leased = list(conn.execute(
-        sa.select(_wi.execution_arn).where(_wi.execution_arn.in_(list(versions)),
-                                           _wi.lease_owner == owner, _wi.lease_expires == expires)
-    ).scalars())
-    messages = _inbox_of(conn, leased) if leased else {}
-    return {arn: messages.get(arn, []) for arn in leased}
-
-
-_RESUME = work_items.update().where(
-    _wi.execution_arn == sa.bindparam("arn"), _wi.version == sa.bindparam("claimed"),
-    sa.or_(_wi.lease_expires.is_(None), _wi.lease_expires <= sa.bindparam("now")),
-).values(lease_owner=sa.bindparam("owner"), lease_expires=sa.bindparam("expires"))
-
-
 def _inbox_of(conn: sa.Connection, arns: list[str]) -> dict[str, list[dict]]:
     query = (sa.select(_in.id, _in.execution_arn, _in.body)
              .where(_in.execution_arn.in_(arns)).order_by(_in.id))
@@ -107,6 +85,12 @@ _GO_ON = work_items.update().where(_STEP_GUARD).values(
 _GO_ON_KEPT = Prepared(_GO_ON)
 _GO_ON_RELEASED = Prepared(_GO_ON.values(lease_owner=sa.null(), lease_expires=sa.null()))
 _FINISH = Prepared(work_items.delete().where(_STEP_GUARD))
+_FREE_GUARD = sa.and_(_wi.execution_arn == sa.bindparam("arn"), _wi.version == sa.bindparam("claimed"),
+                      sa.or_(_wi.lease_expires.is_(None), _wi.lease_expires <= sa.bindparam("now")))
+_GO_ON_UNLEASED = Prepared(work_items.update().where(_FREE_GUARD).values(
+    snapshot=sa.bindparam("snapshot", type_=work_items.c.snapshot.type), due_at=sa.bindparam("due"),
+    version=sa.bindparam("next")))
+_FINISH_UNLEASED = Prepared(work_items.delete().where(_FREE_GUARD))
 
 
 def commit_steps_txn(conn: sa.Connection, owner: str, writes: list[StepWrite],
@@ -120,11 +104,18 @@ def commit_steps_txn(conn: sa.Connection, owner: str, writes: list[StepWrite],
     expired and was reclaimed): the caller's transaction then rolls back as a whole.
     """
     going_on = [write for write in writes if not write.finished]
+    leased = [write for write in writes if write.unleased_at is None]
+    unleased = [write for write in writes if write.unleased_at is not None]
     _guarded(conn, _GO_ON_RELEASED if release else _GO_ON_KEPT, [
         {"arn": w.execution_arn, "claimed": w.version, "owner": owner, "snapshot": w.snapshot,
-         "due": w.due_at, "next": w.version + 1} for w in going_on])
+         "due": w.due_at, "next": w.version + 1} for w in leased if not w.finished])
     _guarded(conn, _FINISH, [{"arn": w.execution_arn, "claimed": w.version, "owner": owner}
-                             for w in writes if w.finished])
+                             for w in leased if w.finished])
+    _guarded(conn, _GO_ON_UNLEASED, [
+        {"arn": w.execution_arn, "claimed": w.version, "now": w.unleased_at, "snapshot": w.snapshot,
+         "due": w.due_at, "next": w.version + 1} for w in unleased if not w.finished])
+    _guarded(conn, _FINISH_UNLEASED, [{"arn": w.execution_arn, "claimed": w.version, "now": w.unleased_at}
+                                      for w in unleased if w.finished])
     append_histories_txn(conn, [(w.execution_arn, w.events) for w in writes])
     update_executions_txn(conn, [(w.execution_arn, w.execution) for w in writes if w.execution])
     for write in writes:
@@ -146,9 +137,9 @@ def _guarded(conn: sa.Connection, statement: Prepared, rows: list[dict]) -> None
     if matched != len(rows):
         lost = [row["arn"] for row in rows] if len(rows) > 1 else rows[0]["arn"]
         raise ConflictError(
-            f"Work item of {lost} was not committed: the version leased to {rows[0]['owner']!r} is "
-            "no longer current (another worker took it over or the lease expired and was "
-            "reclaimed); drop this step and claim again")
+            f"Work item of {lost} was not committed: the version it was taken at is no longer "
+            "current or someone else leases it (another worker took it over, or the lease expired "
+            "and was reclaimed); drop this step and claim again")
 
 
 def _delete_inbox(conn: sa.Connection, finished: list[str], consumed: list[int]) -> None:

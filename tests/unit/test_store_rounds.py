@@ -1,5 +1,6 @@
-"""A worker's round on the store: group commits of many steps, resuming items held in memory,
-and posting, resuming and claiming in one transaction (on every kind of database)."""
+"""A worker's round on the store: group commits of many steps, steps on items resumed from
+memory (guarded by version and a free lease), and posting and claiming in one transaction (on
+every kind of database)."""
 from __future__ import annotations
 
 import pytest
@@ -44,35 +45,47 @@ def test_one_lost_item_rolls_the_whole_group_back(store: Store):
     assert stolen["execution_arn"] in arns
 
 
-def test_resume_leases_an_item_again_only_at_the_version_it_was_left(store: Store):
+def unleased(item: dict, at: float, **changes) -> Step:
+    step = write(item, **changes)
+    step.write.unleased_at = at
+    return step
+
+
+def test_a_step_on_an_unleased_item_counts_only_at_its_version(store: Store):
     kept, moved = started(store, "kept"), started(store, "moved")
     items = {item["execution_arn"]: item for item in store.claim("w", 1000.0, LEASE, 10)}
-    store.commit_steps("w", [write(items[kept]), write(items[moved])])  # both at version 2 now
+    store.commit_steps("w", [write(items[kept]), write(items[moved])])  # both at version 2, released
     assert store.post(moved, {"stop": True}, 1001.0)
     [other] = store.claim("other", 1001.0, LEASE, 10)  # someone else takes "moved" on
     store.commit_steps("other", [write(other, events=[event(3)],
                                        consumed_inbox=[m["id"] for m in other["inbox"]])])
-    store.post(kept, {"from": "inbox"}, 1002.0)
+    remembered = {"execution_arn": None, "version": 2}
+    with pytest.raises(ConflictError):  # "moved" is at version 3 now
+        store.commit_steps("w", [unleased({**remembered, "execution_arn": moved}, 1002.0,
+                                          events=[event(3)])])
+    store.commit_steps("w", [unleased({**remembered, "execution_arn": kept}, 1002.0, events=[event(3)])])
+    assert [e["id"] for e in store.get_history(kept)] == [1, 2, 3]
+    assert [e["id"] for e in store.get_history(moved)] == [1, 2, 3]
 
-    items, resumed = store.claim_round("w", 1003.0, LEASE, 10, resume={kept: 2, moved: 2})
-    assert list(resumed) == [kept]
-    assert [message["body"] for message in resumed[kept]] == [{"from": "inbox"}]
-    assert items == []  # a resumed item is leased: the claim of due items skips it
-    assert store.claim("third", 1003.0, LEASE, 10) == []
 
-
-def test_resume_skips_an_item_leased_to_another_worker(store: Store):
+def test_a_step_on_an_unleased_item_loses_to_a_live_lease(store: Store):
     arn = started(store, "busy")
     [item] = store.claim("w", 1000.0, LEASE, 10)
     store.commit_steps("w", [write(item, due_at=1001.0)])
-    [_] = store.claim("other", 1001.0, LEASE, 10)
-    assert store.claim_round("w", 1002.0, LEASE, 10, resume={arn: 2}) == ([], {})
+    [_] = store.claim("other", 1001.0, LEASE, 10)  # leased until 1001 + LEASE
+    with pytest.raises(ConflictError):
+        store.commit_steps("w", [unleased({"execution_arn": arn, "version": 2}, 1002.0,
+                                          events=[event(3)])])
+    done = {"status": "SUCCEEDED", "stop_date": LATER, "output": "{}", "error": None, "cause": None}
+    store.commit_steps("w", [unleased({"execution_arn": arn, "version": 2}, LATER, events=[event(3)],
+                                      execution=done, finished=True)])  # that lease expired
+    assert store.get_execution(arn)["status"] == "SUCCEEDED"
 
 
 def test_a_round_posts_then_claims_what_the_posts_made_due(store: Store):
     waiting = started(store, "waiting", due_at=None)
     finished = started(store, "gone")
-    items, _ = store.claim_round("w", 1000.0, LEASE, 10, posts=[(waiting, {"answer": 1})])
+    items = store.claim_round("w", 1000.0, LEASE, 10, posts=[(waiting, {"answer": 1})])
     by_name = {name: item for name, item in zip(names(items), items)}
     assert set(by_name) == {"waiting", "gone"}
     assert [m["body"] for m in by_name["waiting"]["inbox"]] == [{"answer": 1}]
@@ -80,5 +93,5 @@ def test_a_round_posts_then_claims_what_the_posts_made_due(store: Store):
     store.commit_steps("w", [write(by_name["gone"], execution=done, finished=True),
                              write(by_name["waiting"], consumed_inbox=[by_name["waiting"]["inbox"][0]["id"]])])
     # a message for a finished execution is dropped, not kept for ever
-    items, _ = store.claim_round("w", 1001.0, LEASE, 10, posts=[(finished, {"late": True})])
+    items = store.claim_round("w", 1001.0, LEASE, 10, posts=[(finished, {"late": True})])
     assert items == []
