@@ -65,11 +65,8 @@ def leave_pass(plan: StatePlan, raw: Any, scope: Scope) -> Exit:
     if plan.jsonata:
         return leave_plain(plan, raw, raw, scope)
     effective = plan.input_path(raw, scope)
-    if "Result" in plan.spec:
-        result = plan.spec["Result"]
-    else:
-        result = effective if plan.parameters is None else plan.parameters(effective, scope)
-    assigned = _checked(plan.assign(result, scope), scope) if plan.assign is not None else None
+    result = plan.spec["Result"] if "Result" in plan.spec else parameters(plan, effective, scope)
+    assigned = _own_assign(plan, result, scope)
     combined = plan.result_path(raw, result, scope)
     return plan.output_path(combined, scope), assigned
 
@@ -82,10 +79,7 @@ def leave_plain(plan: StatePlan, raw: Any, effective: Any, scope: Scope, rule: d
         states = jsonata.states_binding(scope, raw)
         assigned = _jsonata_assign(spec, states, scope)
         return _jsonata_output(spec, states, raw, scope), assigned
-    if rule is None:
-        assigned = _checked(plan.assign(effective, scope), scope) if plan.assign is not None else None
-    else:
-        assigned = _jsonpath_assign(rule, effective, scope)
+    assigned = _own_assign(plan, effective, scope) if rule is None else _jsonpath_assign(rule, effective, scope)
     return plan.output_path(effective, scope), assigned
 
 
@@ -97,7 +91,7 @@ def leave_with_result(plan: StatePlan, raw: Any, result: Any, scope: Scope) -> E
         return _jsonata_output(plan.spec, states, result, scope), assigned
     if plan.result_selector is not None:
         result = plan.result_selector(result, scope)
-    assigned = _checked(plan.assign(result, scope), scope) if plan.assign is not None else None
+    assigned = _own_assign(plan, result, scope)
     combined = plan.result_path(raw, result, scope)
     return plan.output_path(combined, scope), assigned
 
@@ -155,6 +149,11 @@ def _jsonata_assign(spec: dict, states: dict, scope: Scope) -> dict | None:
     if not spec.get("Assign"):
         return None
     return _checked(jsonata.render(spec["Assign"], states, scope, "Assign"), scope)
+
+
+def _own_assign(plan: StatePlan, data: Any, scope: Scope) -> dict | None:
+    """The values the state's own (compiled) JSONPath Assign sets; None without one."""
+    return None if plan.assign is None else _checked(plan.assign(data, scope), scope)
 
 
 def _jsonpath_assign(spec: dict, data: Any, scope: Scope) -> dict | None:

@@ -97,7 +97,7 @@ def advance(model: Machine, snapshot: dict, messages: list[dict], now: float, en
     snapshot just read from the database, which nobody else holds): copying it costs more
     than the rest of a short step.
     """
-    return _Run(model, snapshot if owned else copy.deepcopy(snapshot), now, env).go(messages)
+    return _Run(model, snapshot if owned else copy_snapshot(snapshot), now, env).go(messages)
 
 
 def redrive(model: Machine, snapshot: dict, now: float, env: Env) -> Step:
@@ -107,7 +107,7 @@ def redrive(model: Machine, snapshot: dict, now: float, env: Env) -> Step:
     Map and Parallel states rerun only their unsuccessful children. The execution timeout
     starts again, and ``$$.Execution`` gains the new ``RedriveCount`` and ``RedriveTime``.
     """
-    snapshot = copy.deepcopy(snapshot)
+    snapshot = copy_snapshot(snapshot)
     tree = snapshot.pop("redrive", None)
     if tree is None:
         raise ValueError("this snapshot has no redrive tree: only an execution that ended "
@@ -686,6 +686,24 @@ _HANDLERS: dict[str, Callable] = {
 
 
 # --- pure helpers ----------------------------------------------------------------------------
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def copy_snapshot(value: Any) -> Any:
+    """A deep copy of a snapshot, which is plain JSON data (the store keeps it as JSON text):
+    dicts and lists copied, strings, numbers, booleans and null shared, as copy.deepcopy would,
+    at a fraction of its cost. Like a round trip through the store, it keeps no aliasing
+    between parts. Anything else goes to copy.deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_snapshot(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_snapshot(item) for item in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
 _iso = functools.lru_cache(maxsize=1024)(timestamps.iso)  # many states enter at the same instant
 
 

@@ -22,9 +22,22 @@ _RETRYING_TYPES = ("Task", "Map", "Parallel")
 
 
 class StatePlan:
-    __slots__ = ("name", "spec", "type", "language", "jsonata", "next", "counts_retries", "branches",
-                 "entered_event", "exited_event", "input_path", "output_path", "result_path",
-                 "parameters", "result_selector", "assign", "selects_items", "item_selector", "rule_tests")
+    """One state of one scope (the top level, a Parallel branch, a Map's item processor).
+
+    ``name``, ``spec`` (the definition's object), ``type``, ``language`` (``jsonata``: is it
+    JSONata), ``next`` (None: End), ``counts_retries`` ($$.State has RetryCount),
+    ``entered_event`` and ``exited_event`` (PassStateEntered ...), ``branches`` (the scope each
+    child of a Parallel or Map runs, by branch index) and ``selects_items`` (a Map with an
+    ItemSelector). For JSONPath states, functions of (data, scope) or None when the field is
+    absent: ``input_path``, ``parameters``, ``result_selector``, ``assign``, ``item_selector``,
+    ``output_path``; ``result_path`` of (document, result, scope); ``rule_tests``, one per
+    Choice rule.
+    """
+
+    __slots__ = ("name", "spec", "type", "language", "jsonata", "next", "counts_retries",
+                 "entered_event", "exited_event", "branches", "selects_items", "input_path",
+                 "parameters", "result_selector", "assign", "item_selector", "result_path",
+                 "output_path", "rule_tests")
 
     def __init__(self, machine: Machine, name: str):
         spec = machine.states[name]
@@ -35,26 +48,25 @@ class StatePlan:
         self.jsonata = self.language == JSONATA
         self.next = spec.get("Next")
         self.counts_retries = self.type in _RETRYING_TYPES
-        # the scope of each Parallel branch, of a Map's item processor: what a child path runs
-        self.branches = [machine.children[key] for key in sorted(machine.children) if key[0] == name]
-        # a Map's ItemSelector (or its older name Parameters): without one, an item is its iteration's input
-        self.selects_items = self.type == "Map" and spec.get("ItemSelector", spec.get("Parameters")) is not None
         self.entered_event = f"{self.type}StateEntered"
         self.exited_event = f"{self.type}StateExited"
+        self.branches = [machine.children[key] for key in sorted(machine.children) if key[0] == name]
+        item_selector = spec.get("ItemSelector", spec.get("Parameters")) if self.type == "Map" else None
+        self.selects_items = item_selector is not None  # without one, an item is its iteration's input
         if self.jsonata:  # JSONata fields are expressions, evaluated by jsonata.py as they come
-            self.input_path = self.output_path = self.result_path = None
-            self.parameters = self.result_selector = self.assign = self.item_selector = None
-            self.rule_tests = None
+            self.input_path = self.parameters = self.result_selector = self.assign = None
+            self.item_selector = self.result_path = self.output_path = self.rule_tests = None
             return
         # absent fields mean "$"; an explicit null InputPath/OutputPath gives {} and a null
         # ResultPath discards the result (the ASL specification's rules)
         self.input_path = jsonpath.selector(spec.get("InputPath", "$"), "InputPath")
-        self.output_path = jsonpath.selector(spec.get("OutputPath", "$"), "OutputPath")
-        self.result_path = jsonpath.placer(spec.get("ResultPath", "$"))
         self.parameters = _template(spec, "Parameters")
         self.result_selector = _template(spec, "ResultSelector")
         self.assign = templates.compile_template(spec["Assign"], "Assign") if spec.get("Assign") else None
-        self.item_selector = _item_selector(spec) if self.type == "Map" else None
+        self.item_selector = None if item_selector is None else templates.compile_template(
+            item_selector, "ItemSelector" if "ItemSelector" in spec else "Parameters")
+        self.result_path = jsonpath.placer(spec.get("ResultPath", "$"))
+        self.output_path = jsonpath.selector(spec.get("OutputPath", "$"), "OutputPath")
         self.rule_tests = [choice.compile_rule(rule) for rule in spec.get("Choices", [])]
 
 
@@ -69,11 +81,3 @@ def plan_of(machine: Machine, name: str) -> StatePlan:
 
 def _template(spec: dict, field: str) -> Any:
     return templates.compile_template(spec[field], field) if field in spec else None
-
-
-def _item_selector(spec: dict) -> Any:
-    """A Map's ItemSelector, or its older name Parameters; None when it has neither (or null)."""
-    template = spec.get("ItemSelector", spec.get("Parameters"))
-    if template is None:
-        return None
-    return templates.compile_template(template, "ItemSelector" if "ItemSelector" in spec else "Parameters")

@@ -8,7 +8,6 @@ for HeartbeatSeconds, ``redispatch`` for an answer lost in a crash). Tokens come
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from engine.asl import dataflow, failures, fields, history
@@ -181,7 +180,7 @@ class TaskStates:
 
 
 def too_large(value: Any) -> bool:
-    return text_too_large(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    return text_too_large(history.to_json(value))
 
 
 def text_too_large(text: str) -> bool:

@@ -12,8 +12,9 @@ Assign included, reads the values from before the state.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from engine.asl.history import to_json
 
 
 MAX_VARIABLE_BYTES = 256 * 1024  # AWS's limit on one variable's value (UTF-8 JSON text)
@@ -62,4 +63,4 @@ def size_problem(assigned: dict, current: dict) -> str | None:
 
 
 def _size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    return len(to_json(value).encode("utf-8"))

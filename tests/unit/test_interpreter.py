@@ -220,3 +220,30 @@ def test_fail_state_error_and_paths(kind):
     step = start({"StartAt": "F", "States": {"F": state}}, {"e": "E", "c": "C"})
     assert (step.status, step.error, step.cause) == ("FAILED", "E", "C")
     assert types(step) == ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]
+
+
+# --- copy_snapshot: advance and redrive work on a copy of the caller's snapshot ----------------
+
+def test_copy_snapshot_copies_containers_and_shares_atoms():
+    text, nested = "text", {"b": [1, 2.5, None, True]}
+    snapshot = {"a": text, "n": nested, "paths": {"0": {"input": nested}}}
+    copied = interpreter.copy_snapshot(snapshot)
+    assert copied == snapshot
+    assert copied["a"] is text
+    assert copied["n"] is not nested and copied["n"]["b"] is not nested["b"]
+    assert copied["paths"]["0"]["input"] is not copied["n"]  # no aliasing, as after the store
+
+
+def test_copy_snapshot_leaves_other_values_to_deepcopy():
+    inner = [1]
+    copied = interpreter.copy_snapshot({"t": (inner, 2)})
+    assert copied == {"t": ([1], 2)} and copied["t"][0] is not inner
+
+
+def test_advance_leaves_the_callers_snapshot_alone():
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "Next": "P"},
+                                             "P": {"Type": "Pass", "Result": {"x": 1}, "End": True}}}
+    first = start(definition, {"in": [1, 2]})
+    before = repr(first.snapshot)
+    done = advance(definition, first, now=NOW + 10)
+    assert done.status == "SUCCEEDED" and repr(first.snapshot) == before
