@@ -369,12 +369,13 @@ class _Run(task_state.TaskStates):
     def _pump(self, parent: dict) -> None:
         """Start children while the concurrency limit allows; each runs at once until it blocks."""
         kids = parent["kids"]
+        plan = self._plan(parent)
         self._pumping.add(parent["id"])
         try:
             while (kids["failure"] is None and redrives.has_unstarted(kids)
                    and (not kids["limit"] or kids["running"] < kids["limit"])
                    and not self.step.finished and parent["id"] in self.paths):
-                child = self._start_child(parent)
+                child = self._start_child(parent, plan)
                 kids["running"] += 1
                 self._run(child)
         finally:
@@ -382,13 +383,13 @@ class _Run(task_state.TaskStates):
         if kids["running"] == 0 and (kids["failure"] is not None or not redrives.has_unstarted(kids)):
             parent["phase"] = "children_done"
 
-    def _start_child(self, parent: dict) -> dict:
+    def _start_child(self, parent: dict, plan: StatePlan) -> dict:
         """The next child: one to rerun (after a redrive) first, then the next new one."""
         kids = parent["kids"]
         if kids.get("redo"):
             return self._respawn(parent, kids["redo"].pop(0))
         kids["next"] += 1
-        return self._spawn(parent, kids["next"] - 1)
+        return self._spawn(parent, plan, kids["next"] - 1)
 
     def _respawn(self, parent: dict, node: dict) -> dict:
         pid = str(self.snap["next_path"])
@@ -413,9 +414,8 @@ class _Run(task_state.TaskStates):
         self.paths[pid] = path
         return path
 
-    def _spawn(self, parent: dict, index: int) -> dict:
+    def _spawn(self, parent: dict, plan: StatePlan, index: int) -> dict:
         kids = parent["kids"]
-        plan = self._plan(parent)
         pid = str(self.snap["next_path"])
         self.snap["next_path"] += 1
         if kids["kind"] == "map":
