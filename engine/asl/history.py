@@ -48,8 +48,10 @@ def execution_started(payload: str, role_arn: str) -> dict:
     return event("ExecutionStarted", {"input": payload, "inputDetails": _NOT_TRUNCATED, "roleArn": role_arn})
 
 
-def execution_succeeded(output: Any) -> dict:
-    return event("ExecutionSucceeded", {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+def execution_succeeded(output: Any, text: str | None = None) -> dict:
+    """``text``: ``output`` already serialised (the last state's output), or None."""
+    return event("ExecutionSucceeded", {"output": to_json(output) if text is None else text,
+                                        "outputDetails": _NOT_TRUNCATED})
 
 
 def execution_ended(kind: str, error: str | None, cause: str | None) -> dict:

@@ -59,6 +59,7 @@ class Step:
     due_at: float | None = None
     status: str = "RUNNING"
     output: Any = None
+    output_text: str | None = None  # output as JSON text (ExecutionSucceeded's): no need to serialise it again
     error: str | None = None
     cause: str | None = None
 
@@ -537,7 +538,7 @@ class _Run(task_state.TaskStates):
         path["due"] = None
         next_state = target or plan.next
         if next_state is None or plan.type == "Succeed":
-            self._path_done(path, ok=True, value=output)
+            self._path_done(path, ok=True, value=output, text=text)
             return
         path["state"], path["phase"], path["input"], path["retries"] = next_state, "enter", output, {}
         self._texts[path["id"]] = (output, text)
@@ -595,22 +596,24 @@ class _Run(task_state.TaskStates):
         self._path_done(path, ok=False, error=error, cause=cause)
 
     def _path_done(self, path: dict, ok: bool, value: Any = None, error: str | None = None,
-                   cause: str | None = None) -> None:
+                   cause: str | None = None, text: str | None = None) -> None:
+        """``text``: ``value`` as JSON text, when the caller has it."""
         if path["parent"] is None:
             if ok:
-                self._finish("SUCCEEDED", output=value)
+                self._finish("SUCCEEDED", output=value, output_text=text)
             else:
                 self._finish("FAILED", error=error, cause=cause)
             return
         self._child_done(path, ok, value, error, cause)
 
     def _finish(self, status: str, output: Any = None, error: str | None = None,
-                cause: str | None = None) -> None:
+                cause: str | None = None, output_text: str | None = None) -> None:
         root = self.paths.get("0")
         for path in self.paths.values():
             self._abandon_task(path)  # the store closes every token of a finished execution
         if status == "SUCCEEDED":
-            self.emit(root, history.execution_succeeded(output))
+            output_text = history.to_json(output) if output_text is None else output_text
+            self.emit(root, history.execution_succeeded(output, output_text))
         else:
             kind = {"FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted",
                     "TIMED_OUT": "ExecutionTimedOut"}[status]
@@ -619,6 +622,7 @@ class _Run(task_state.TaskStates):
             self.snap["redrive"] = redrives.freeze(self.paths, root)  # see asl/redrive.py
         self.paths.clear()
         self.step.status, self.step.output = status, output
+        self.step.output_text = output_text
         self.step.error, self.step.cause = error, cause
         self.step.due_at = None
 
