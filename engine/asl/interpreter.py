@@ -15,6 +15,11 @@ back-off) or for the outside world (a task result), so a run of Pass/Choice stat
 commit. Map iterations and Parallel branches are *pumped* by their parent: each child is started
 and run at once until it blocks, which makes pure iterations deterministic (iteration i finishes
 before i+1 starts) and a failure stops the rest from starting.
+
+A transition is the hot loop, so it does little: each state's fields were read and compiled once
+per model (plan.py), a state's scope builds the context object and variables only if an
+expression reads them, and an output is serialised once, for its StateExited event, the next
+state's StateEntered event and the size check.
 """
 from __future__ import annotations
 
