@@ -200,8 +200,9 @@ class _Run(task_state.TaskStates):
         return min(dues) if dues else None
 
     # ---- events
-    def emit(self, path: dict | None, event: dict) -> int:
+    def emit(self, path: dict | None, event: history.Event) -> int:
         """Record ``event`` after the path's last one (after the previous event when no path)."""
+        kind, details = event
         snap = self.snap
         event_id = snap["next_id"]
         if path is None:
@@ -213,8 +214,7 @@ class _Run(task_state.TaskStates):
             path["last"] = event_id
         snap["next_id"] = event_id + 1
         self.step.events.append({"id": event_id, "previous_event_id": previous or None,
-                                 "timestamp": self.now, "type": event["type"],
-                                 "details": event["details"]})
+                                 "timestamp": self.now, "type": kind, "details": details})
         return event_id
 
     # ---- the state machine of one path
@@ -548,7 +548,7 @@ class _Run(task_state.TaskStates):
         path["state"], path["phase"], path["input"], path["retries"] = next_state, "enter", output, {}
         self._texts[path["id"]] = (output, text)
 
-    def _fail_state(self, path: dict, failure: Failure, gave_up: dict | None = None) -> None:
+    def _fail_state(self, path: dict, failure: Failure, gave_up: history.Event | None = None) -> None:
         """A Failure raised while the state ran: its EvaluationFailed event, then Retry/Catch."""
         self._evaluation_failed(path, failure)
         self._state_failed(path, failure.error, failure.cause, gave_up)
@@ -559,7 +559,7 @@ class _Run(task_state.TaskStates):
                                                       failure.location))
 
     def _state_failed(self, path: dict, error: str | None, cause: str | None,
-                      gave_up: dict | None = None, by_task: bool = False) -> None:
+                      gave_up: history.Event | None = None, by_task: bool = False) -> None:
         """Retry, Catch, or fail the path, as the state's Retry and Catch fields say.
 
         ``gave_up`` is the event recorded when no retrier applies (MapStateFailed,
