@@ -1,8 +1,8 @@
 """AWS's history event shapes: one small builder per family of events.
 
-Events are dicts ``{"type", "details"}`` where ``details`` maps AWS's ``*EventDetails`` member
-name to its value (or is empty); the interpreter adds ``id``, ``previous_event_id`` and
-``timestamp``. Payloads are JSON text, as AWS returns them.
+An event is a pair ``(type, details)`` where ``details`` maps AWS's ``*EventDetails`` member
+name to its value (or is empty); the interpreter records it as a history row, adding ``id``,
+``previous_event_id`` and ``timestamp``. Payloads are JSON text, as AWS returns them.
 """
 from __future__ import annotations
 
@@ -38,26 +38,31 @@ def _details_name(kind: str) -> str:
     return kind[0].lower() + kind[1:] + "EventDetails"
 
 
-def event(kind: str, details: dict | None = None, details_name: str | None = None) -> dict:
+Event = tuple  # (type, details)
+
+
+def event(kind: str, details: dict | None = None, details_name: str | None = None) -> Event:
     if details is None:
-        return {"type": kind, "details": {}}
-    return {"type": kind, "details": {details_name or _details_name(kind): details}}
+        return kind, {}
+    return kind, {details_name or _details_name(kind): details}
 
 
-def execution_started(payload: str, role_arn: str) -> dict:
+def execution_started(payload: str, role_arn: str) -> Event:
     return event("ExecutionStarted", {"input": payload, "inputDetails": _NOT_TRUNCATED, "roleArn": role_arn})
 
 
-def execution_succeeded(output: Any) -> dict:
-    return event("ExecutionSucceeded", {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+def execution_succeeded(output: Any, text: str | None = None) -> Event:
+    """``text``: ``output`` already serialised (the last state's output), or None."""
+    return event("ExecutionSucceeded", {"output": to_json(output) if text is None else text,
+                                        "outputDetails": _NOT_TRUNCATED})
 
 
-def execution_ended(kind: str, error: str | None, cause: str | None) -> dict:
+def execution_ended(kind: str, error: str | None, cause: str | None) -> Event:
     """ExecutionFailed, ExecutionAborted or ExecutionTimedOut."""
     return event(kind, _error_details(error, cause))
 
 
-def execution_redriven(redrive_count: int) -> dict:
+def execution_redriven(redrive_count: int) -> Event:
     return event("ExecutionRedriven", {"redriveCount": redrive_count})
 
 
@@ -72,16 +77,16 @@ def _error_details(error: str | None, cause: str | None) -> dict:
 
 # The events of every state visited are built in one go, without event(): they are most of a history.
 
-def state_entered(kind: str, name: str, value: Any, text: str | None = None) -> dict:
+def state_entered(kind: str, name: str, value: Any, text: str | None = None) -> Event:
     """``kind``: PassStateEntered, TaskStateEntered ...; ``text``: ``value`` already serialised
     (the previous state's output), or None."""
     details = {"name": name, "input": to_json(value) if text is None else text,
                "inputDetails": _NOT_TRUNCATED}
-    return {"type": kind, "details": {"stateEnteredEventDetails": details}}
+    return kind, {"stateEnteredEventDetails": details}
 
 
 def state_exited(kind: str, name: str, value: Any, assigned: dict | None = None,
-                 text: str | None = None) -> dict:
+                 text: str | None = None) -> Event:
     """``kind``: PassStateExited ...; ``assigned``: the variables the state's Assign set (AWS
     records each as JSON text); ``text``: ``value`` already serialised, or None."""
     details = {"name": name, "output": to_json(value) if text is None else text,
@@ -89,10 +94,10 @@ def state_exited(kind: str, name: str, value: Any, assigned: dict | None = None,
     if assigned:
         details["assignedVariables"] = {key: to_json(item) for key, item in assigned.items()}
         details["assignedVariablesDetails"] = _NOT_TRUNCATED
-    return {"type": kind, "details": {"stateExitedEventDetails": details}}
+    return kind, {"stateExitedEventDetails": details}
 
 
-def evaluation_failed(state: str, error: str, cause: str | None, location: str | None) -> dict:
+def evaluation_failed(state: str, error: str, cause: str | None, location: str | None) -> Event:
     """A JSONata-era field evaluation failed (States.QueryEvaluationError), before Retry/Catch."""
     details = {**_error_details(error, cause), "state": state}
     if location is not None:
@@ -100,36 +105,36 @@ def evaluation_failed(state: str, error: str, cause: str | None, location: str |
     return event("EvaluationFailed", details)
 
 
-def map_started(length: int) -> dict:
+def map_started(length: int) -> Event:
     return event("MapStateStarted", {"length": length})
 
 
-def map_iteration(outcome: str, name: str, index: int) -> dict:
+def map_iteration(outcome: str, name: str, index: int) -> Event:
     """MapIterationStarted / Succeeded / Failed / Aborted."""
     kind, details_name = _MAP_ITERATION_EVENTS[outcome]
-    return {"type": kind, "details": {details_name: {"name": name, "index": index}}}
+    return kind, {details_name: {"name": name, "index": index}}
 
 
 _MAP_ITERATION_EVENTS = {outcome: (f"MapIteration{outcome}", f"mapIteration{outcome}EventDetails")
                          for outcome in ("Started", "Succeeded", "Failed", "Aborted")}
 
 
-def map_run_started(map_run_arn: str) -> dict:
+def map_run_started(map_run_arn: str) -> Event:
     return event("MapRunStarted", {"mapRunArn": map_run_arn})
 
 
-def map_run_failed(error: str | None, cause: str | None) -> dict:
+def map_run_failed(error: str | None, cause: str | None) -> Event:
     return event("MapRunFailed", _error_details(error, cause))
 
 
-def bare(kind: str) -> dict:
+def bare(kind: str) -> Event:
     """ParallelStateStarted, ParallelStateSucceeded, MapStateSucceeded, LambdaFunctionStarted ..."""
     return event(kind)
 
 
 # --- tasks -----------------------------------------------------------------------------------
 def task_scheduled(resource_type: str, resource: str, region: str, parameters: Any,
-                   timeout: int | None, heartbeat: int | None) -> dict:
+                   timeout: int | None, heartbeat: int | None) -> Event:
     details = {"resourceType": resource_type, "resource": resource, "region": region,
                "parameters": to_json(parameters)}
     if timeout is not None:
@@ -139,43 +144,43 @@ def task_scheduled(resource_type: str, resource: str, region: str, parameters: A
     return event("TaskScheduled", details)
 
 
-def task_started(resource_type: str, resource: str) -> dict:
+def task_started(resource_type: str, resource: str) -> Event:
     return event("TaskStarted", {"resourceType": resource_type, "resource": resource})
 
 
-def task_succeeded(resource_type: str, resource: str, output: Any) -> dict:
+def task_succeeded(resource_type: str, resource: str, output: Any) -> Event:
     return event("TaskSucceeded", {"resourceType": resource_type, "resource": resource,
                                    "output": to_json(output), "outputDetails": _NOT_TRUNCATED})
 
 
-def task_ended(kind: str, resource_type: str, resource: str, error: str | None, cause: str | None) -> dict:
+def task_ended(kind: str, resource_type: str, resource: str, error: str | None, cause: str | None) -> Event:
     """TaskFailed, TaskTimedOut, TaskSubmitFailed, TaskStartFailed."""
     return event(kind, {"resourceType": resource_type, "resource": resource, **_error_details(error, cause)})
 
 
-def lambda_scheduled(resource: str, payload: Any, timeout: int | None) -> dict:
+def lambda_scheduled(resource: str, payload: Any, timeout: int | None) -> Event:
     details = {"resource": resource, "input": to_json(payload), "inputDetails": _NOT_TRUNCATED}
     if timeout is not None:
         details["timeoutInSeconds"] = timeout
     return event("LambdaFunctionScheduled", details)
 
 
-def lambda_succeeded(output: Any) -> dict:
+def lambda_succeeded(output: Any) -> Event:
     return event("LambdaFunctionSucceeded", {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
 
 
-def lambda_ended(kind: str, error: str | None, cause: str | None) -> dict:
+def lambda_ended(kind: str, error: str | None, cause: str | None) -> Event:
     """LambdaFunctionFailed, LambdaFunctionTimedOut, LambdaFunctionStartFailed."""
     return event(kind, _error_details(error, cause))
 
 
-def task_submitted(resource_type: str, resource: str, output: Any) -> dict:
+def task_submitted(resource_type: str, resource: str, output: Any) -> Event:
     return event("TaskSubmitted", {"resourceType": resource_type, "resource": resource,
                                    "output": to_json(output), "outputDetails": _NOT_TRUNCATED})
 
 
 # --- activities ------------------------------------------------------------------------------
-def activity_scheduled(resource: str, payload: Any, timeout: int | None, heartbeat: int | None) -> dict:
+def activity_scheduled(resource: str, payload: Any, timeout: int | None, heartbeat: int | None) -> Event:
     details = {"resource": resource, "input": to_json(payload), "inputDetails": _NOT_TRUNCATED}
     if timeout is not None:
         details["timeoutInSeconds"] = timeout
@@ -184,14 +189,14 @@ def activity_scheduled(resource: str, payload: Any, timeout: int | None, heartbe
     return event("ActivityScheduled", details)
 
 
-def activity_started(worker_name: str | None) -> dict:
+def activity_started(worker_name: str | None) -> Event:
     return event("ActivityStarted", {"workerName": worker_name} if worker_name else {})
 
 
-def activity_succeeded(output: Any) -> dict:
+def activity_succeeded(output: Any) -> Event:
     return event("ActivitySucceeded", {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
 
 
-def activity_ended(kind: str, error: str | None, cause: str | None) -> dict:
+def activity_ended(kind: str, error: str | None, cause: str | None) -> Event:
     """ActivityFailed, ActivityTimedOut, ActivityScheduleFailed."""
     return event(kind, _error_details(error, cause))

@@ -15,6 +15,11 @@ back-off) or for the outside world (a task result), so a run of Pass/Choice stat
 commit. Map iterations and Parallel branches are *pumped* by their parent: each child is started
 and run at once until it blocks, which makes pure iterations deterministic (iteration i finishes
 before i+1 starts) and a failure stops the rest from starting.
+
+A transition is the hot loop, so it does little: each state's fields were read and compiled once
+per model (plan.py), a state's scope builds the context object and variables only if an
+expression reads them, and an output is serialised once, for its StateExited event, the next
+state's StateEntered event and the size check.
 """
 from __future__ import annotations
 
@@ -59,6 +64,7 @@ class Step:
     due_at: float | None = None
     status: str = "RUNNING"
     output: Any = None
+    output_text: str | None = None  # output as JSON text (ExecutionSucceeded's): no need to serialise it again
     error: str | None = None
     cause: str | None = None
 
@@ -200,8 +206,9 @@ class _Run(task_state.TaskStates):
         return min(dues) if dues else None
 
     # ---- events
-    def emit(self, path: dict | None, event: dict) -> int:
+    def emit(self, path: dict | None, event: history.Event) -> int:
         """Record ``event`` after the path's last one (after the previous event when no path)."""
+        kind, details = event
         snap = self.snap
         event_id = snap["next_id"]
         if path is None:
@@ -213,8 +220,7 @@ class _Run(task_state.TaskStates):
             path["last"] = event_id
         snap["next_id"] = event_id + 1
         self.step.events.append({"id": event_id, "previous_event_id": previous or None,
-                                 "timestamp": self.now, "type": event["type"],
-                                 "details": event["details"]})
+                                 "timestamp": self.now, "type": kind, "details": details})
         return event_id
 
     # ---- the state machine of one path
@@ -375,12 +381,13 @@ class _Run(task_state.TaskStates):
     def _pump(self, parent: dict) -> None:
         """Start children while the concurrency limit allows; each runs at once until it blocks."""
         kids = parent["kids"]
+        plan = self._plan(parent)
         self._pumping.add(parent["id"])
         try:
             while (kids["failure"] is None and redrives.has_unstarted(kids)
                    and (not kids["limit"] or kids["running"] < kids["limit"])
                    and not self.step.finished and parent["id"] in self.paths):
-                child = self._start_child(parent)
+                child = self._start_child(parent, plan)
                 kids["running"] += 1
                 self._run(child)
         finally:
@@ -388,13 +395,13 @@ class _Run(task_state.TaskStates):
         if kids["running"] == 0 and (kids["failure"] is not None or not redrives.has_unstarted(kids)):
             parent["phase"] = "children_done"
 
-    def _start_child(self, parent: dict) -> dict:
+    def _start_child(self, parent: dict, plan: StatePlan) -> dict:
         """The next child: one to rerun (after a redrive) first, then the next new one."""
         kids = parent["kids"]
         if kids.get("redo"):
             return self._respawn(parent, kids["redo"].pop(0))
         kids["next"] += 1
-        return self._spawn(parent, kids["next"] - 1)
+        return self._spawn(parent, plan, kids["next"] - 1)
 
     def _respawn(self, parent: dict, node: dict) -> dict:
         pid = str(self.snap["next_path"])
@@ -419,9 +426,8 @@ class _Run(task_state.TaskStates):
         self.paths[pid] = path
         return path
 
-    def _spawn(self, parent: dict, index: int) -> dict:
+    def _spawn(self, parent: dict, plan: StatePlan, index: int) -> dict:
         kids = parent["kids"]
-        plan = self._plan(parent)
         pid = str(self.snap["next_path"])
         self.snap["next_path"] += 1
         if kids["kind"] == "map":
@@ -543,12 +549,12 @@ class _Run(task_state.TaskStates):
         path["due"] = None
         next_state = target or plan.next
         if next_state is None or plan.type == "Succeed":
-            self._path_done(path, ok=True, value=output)
+            self._path_done(path, ok=True, value=output, text=text)
             return
         path["state"], path["phase"], path["input"], path["retries"] = next_state, "enter", output, {}
         self._texts[path["id"]] = (output, text)
 
-    def _fail_state(self, path: dict, failure: Failure, gave_up: dict | None = None) -> None:
+    def _fail_state(self, path: dict, failure: Failure, gave_up: history.Event | None = None) -> None:
         """A Failure raised while the state ran: its EvaluationFailed event, then Retry/Catch."""
         self._evaluation_failed(path, failure)
         self._state_failed(path, failure.error, failure.cause, gave_up)
@@ -559,7 +565,7 @@ class _Run(task_state.TaskStates):
                                                       failure.location))
 
     def _state_failed(self, path: dict, error: str | None, cause: str | None,
-                      gave_up: dict | None = None, by_task: bool = False) -> None:
+                      gave_up: history.Event | None = None, by_task: bool = False) -> None:
         """Retry, Catch, or fail the path, as the state's Retry and Catch fields say.
 
         ``gave_up`` is the event recorded when no retrier applies (MapStateFailed,
@@ -601,22 +607,24 @@ class _Run(task_state.TaskStates):
         self._path_done(path, ok=False, error=error, cause=cause)
 
     def _path_done(self, path: dict, ok: bool, value: Any = None, error: str | None = None,
-                   cause: str | None = None) -> None:
+                   cause: str | None = None, text: str | None = None) -> None:
+        """``text``: ``value`` as JSON text, when the caller has it."""
         if path["parent"] is None:
             if ok:
-                self._finish("SUCCEEDED", output=value)
+                self._finish("SUCCEEDED", output=value, output_text=text)
             else:
                 self._finish("FAILED", error=error, cause=cause)
             return
         self._child_done(path, ok, value, error, cause)
 
     def _finish(self, status: str, output: Any = None, error: str | None = None,
-                cause: str | None = None) -> None:
+                cause: str | None = None, output_text: str | None = None) -> None:
         root = self.paths.get("0")
         for path in self.paths.values():
             self._abandon_task(path)  # the store closes every token of a finished execution
         if status == "SUCCEEDED":
-            self.emit(root, history.execution_succeeded(output))
+            output_text = history.to_json(output) if output_text is None else output_text
+            self.emit(root, history.execution_succeeded(output, output_text))
         else:
             kind = {"FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted",
                     "TIMED_OUT": "ExecutionTimedOut"}[status]
@@ -625,6 +633,7 @@ class _Run(task_state.TaskStates):
             self.snap["redrive"] = redrives.freeze(self.paths, root)  # see asl/redrive.py
         self.paths.clear()
         self.step.status, self.step.output = status, output
+        self.step.output_text = output_text
         self.step.error, self.step.cause = error, cause
         self.step.due_at = None
 

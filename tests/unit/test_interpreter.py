@@ -247,3 +247,12 @@ def test_advance_leaves_the_callers_snapshot_alone():
     before = repr(first.snapshot)
     done = advance(definition, first, now=NOW + 10)
     assert done.status == "SUCCEEDED" and repr(first.snapshot) == before
+
+
+def test_a_succeeded_step_carries_its_output_as_json_text():
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"a": [1, "é"]}, "End": True}}}
+    step = start(definition)
+    assert step.output == {"a": [1, "é"]} and step.output_text == '{"a":[1,"é"]}'
+    assert step.events[-1]["details"]["executionSucceededEventDetails"]["output"] == step.output_text
+    failed = start({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}})
+    assert failed.status == "FAILED" and failed.output_text is None
