@@ -507,7 +507,7 @@ class _Run(task_state.TaskStates):
     def _drop(self, path: dict) -> None:
         """Remove a path and everything running under it."""
         kids = path.get("kids")
-        for kid in kids.get("children", ()) if kids else ():
+        for kid in list(kids.get("children", ())) if kids else ():  # (the calls below remove kids)
             if kid in self.paths:
                 self._drop(self.paths[kid])
         self._abandon_task(path)

@@ -256,3 +256,25 @@ def test_a_succeeded_step_carries_its_output_as_json_text():
     assert step.events[-1]["details"]["executionSucceededEventDetails"]["output"] == step.output_text
     failed = start({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}})
     assert failed.status == "FAILED" and failed.output_text is None
+
+
+def test_a_failed_map_iteration_drops_every_branch_running_in_its_siblings():
+    task = lambda name: {"StartAt": name, "States": {name: {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}}}
+    definition = {"StartAt": "M", "States": {
+        "M": {"Type": "Map", "MaxConcurrency": 2, "ItemsPath": "$.items", "ItemProcessor": {
+            "StartAt": "C", "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 1, "Next": "P"}],
+                      "Default": "F"},
+                "P": {"Type": "Parallel", "Branches": [task("T1"), task("T2")], "End": True},
+                "F": {"Type": "Fail", "Error": "Boom"}}},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "Next": "Done"},
+        "Done": {"Type": "Wait", "Seconds": 10, "End": True}}}
+    step = start(definition, {"items": [1, 2]})
+    invoked = [command for command in step.commands if command["kind"] == "invoke"]
+    assert len(invoked) == 2  # both branches of the first iteration were handed out
+    assert [path["state"] for path in step.snapshot["paths"].values()] == ["Done"]
+    for command in invoked:  # their late answers are ignored, not a crash
+        step = advance(definition, step, [{"kind": "task_result", "path": command["path"],
+                                           "invocation": command["invocation"], "output": {}}])
+        assert step.status == "RUNNING" and step.events == []
