@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from engine import arns, errors
 from engine.asl import interpreter, model, parse, timestamps, validate
-from engine.asl.history import to_json
 from engine.clock import Clock
 from engine.eventbus import status
 from engine.eventbus.dispatcher import Dispatcher
 from engine.paging import page_size
 from engine.runtime import connections, handlers
-from engine.runtime.executor import Executor, final_columns
+from engine.runtime.executor import Executor, final_columns, output_text
 from engine.runtime.services import EngineServices
 from engine.service_redrive import RedriveOperations
 from engine.service_tasks import TaskOperations
@@ -362,7 +361,7 @@ class Engine(TaskOperations, RedriveOperations):
                   "billingDetails": {"billedMemoryUsedInMB": 64,
                                      "billedDurationInMilliseconds": max(100, int((stopped - started) * 1000))}}
         if step.status == "SUCCEEDED":
-            answer["output"] = to_json(step.output)
+            answer["output"] = output_text(step)
             answer["outputDetails"] = {"included": True}
         for key in ("error", "cause"):
             if getattr(step, key) is not None:

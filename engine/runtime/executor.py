@@ -10,7 +10,6 @@ commit. A task whose answer was lost with the process is invoked again after
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -20,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Protocol
 
 from engine.asl import interpreter
+from engine.asl.history import to_json
 from engine.asl.model import Machine
 from engine.clock import Clock
 from engine.errors import ConflictError
@@ -35,10 +35,15 @@ CLAIM_BATCH = 64  # work items one round claims, advances and commits together
 
 def final_columns(step: interpreter.Step, now: float) -> dict:
     """The executions-row columns of a finished step."""
-    return {"status": step.status, "stop_date": now,
-            "output": json.dumps(step.output, separators=(",", ":"), ensure_ascii=False)
-            if step.status == "SUCCEEDED" else None,
+    return {"status": step.status, "stop_date": now, "output": output_text(step),
             "error": step.error, "cause": step.cause}
+
+
+def output_text(step: interpreter.Step) -> str | None:
+    """A succeeded execution's output as JSON text (the text its history already holds)."""
+    if step.status != "SUCCEEDED":
+        return None
+    return step.output_text if step.output_text is not None else to_json(step.output)
 
 
 class Services(Protocol):
