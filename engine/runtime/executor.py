@@ -156,8 +156,14 @@ class Executor:
         items += [{"execution_arn": arn, "version": waiting.version, "snapshot": waiting.snapshot,
                    "inbox": [], "replies": waiting.replies, "unleased_at": now}
                   for arn, waiting in resume.items()]
-        advanced = [triple for triple in map(self._advance, items) if triple is not None]
-        for item, step, record in self._commit(owner, advanced):
+        try:
+            committed = self._commit(owner, [triple for triple in map(self._advance, items)
+                                             if triple is not None])
+        except Exception:  # the database failed: the inbox still holds what was read from it,
+            self._answers.give_back([(item["execution_arn"], reply)  # and memory gets back the rest
+                                     for item in items for reply in item["replies"]])
+            raise
+        for item, step, record in committed:
             self._after_commit(item, step, record, inline)
         return bool(items or posts)
 
