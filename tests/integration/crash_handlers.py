@@ -4,7 +4,7 @@ from engine import task
 
 @task("crash-inc")
 def inc(event, context):
-    return {"n": event["n"] + 1}
+    return {**event, "n": event["n"] + 1}  # the rest of the state passes through
 
 
 @task("crash-flaky")

@@ -29,7 +29,7 @@ REPO = HERE.parents[1]
 HANDLERS = str(HERE / "crash_handlers.py")
 ROLE = "arn:aws:iam::123456789012:role/crash"
 EXECUTIONS = 300
-CHAOS_SECONDS = 20.0
+CHAOS_SECONDS = 12.0  # the longest pause is 12 s: executions are still running when it ends
 FINISH_TIMEOUT = 180.0
 FAST_RECOVERY = {"STEPSTONE_LEASE_SECONDS": "2", "STEPSTONE_TASK_REDISPATCH_SECONDS": "3",
                  "STEPSTONE_POLL_SECONDS": "0.1"}
@@ -38,11 +38,11 @@ LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:"
 INC = {"Type": "Task", "Resource": LAMBDA + "crash-inc"}
 DEFINITION = {"StartAt": "First", "States": {
     "First": {**INC, "Next": "Pause"},
-    "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Both"},
+    "Pause": {"Type": "Wait", "SecondsPath": "$.pause", "Next": "Both"},
     "Both": {"Type": "Parallel", "Branches": [
         {"StartAt": "Left", "States": {"Left": {**INC, "End": True}}},
         {"StartAt": "Right", "States": {"Right": {**INC, "End": True}}}],
-        "ResultSelector": {"n.$": "$[0].n"}, "Next": "Each"},
+        "ResultSelector": {"n.$": "$[0].n", "items.$": "$[0].items"}, "Next": "Each"},
     "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemSelector": {"n.$": "$$.Map.Item.Value"},
              "MaxConcurrency": 2, "ItemProcessor": {"StartAt": "Item", "States": {"Item": {**INC, "End": True}}},
              "ResultPath": "$.mapped", "Next": "Flaky"},
@@ -81,7 +81,9 @@ def _run_with_chaos(db_url: str, restart_postgres: bool) -> None:
     with Engine(settings=settings) as engine:  # starts executions; runs none of their steps
         machine = engine.create_state_machine(name="crash", definition=json.dumps(DEFINITION),
                                               role_arn=ROLE)["stateMachineArn"]
-        inputs = {f"run-{i:03}": {"n": i * 1000, "items": [1, 2, 3]} for i in range(EXECUTIONS)}
+        # pauses spread the executions over the chaos, so that kills and the restart hit them mid-way
+        inputs = {f"run-{i:03}": {"n": i * 1000, "items": [1, 2, 3], "pause": 1 + i % 12}
+                  for i in range(EXECUTIONS)}
         workers = [_worker(db_url) for _ in range(3)]
         try:
             for name, value in inputs.items():
@@ -96,10 +98,12 @@ def _run_with_chaos(db_url: str, restart_postgres: bool) -> None:
                 workers[victim].wait()
                 workers[victim] = _worker(db_url)
                 kills += 1
-                if not restarted and time.monotonic() > deadline - CHAOS_SECONDS / 2:
+                if not restarted and time.monotonic() > deadline - CHAOS_SECONDS * 2 / 3:
+                    assert _running(engine, machine), "the restart must hit executions mid-way"
                     _restart_postgres()
                     restarted = True
             assert kills >= 10
+            assert _running(engine, machine), "the chaos must last until executions are still running"
             _wait_all_ended(engine, machine)
         finally:
             for worker in workers:
@@ -108,11 +112,14 @@ def _run_with_chaos(db_url: str, restart_postgres: bool) -> None:
         _check_every_execution(engine, machine, inputs)
 
 
+def _running(engine: Engine, machine: str) -> bool:
+    return bool(engine.list_executions(machine, status_filter="RUNNING", max_results=1)["executions"])
+
+
 def _wait_all_ended(engine: Engine, machine: str) -> None:
     deadline = time.monotonic() + FINISH_TIMEOUT
     while time.monotonic() < deadline:
-        running = engine.list_executions(machine, status_filter="RUNNING", max_results=1)["executions"]
-        if not running:
+        if not _running(engine, machine):
             return
         time.sleep(0.5)
     pytest.fail(f"executions still running after {FINISH_TIMEOUT} s")
