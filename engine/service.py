@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from engine.service_events import EventsOperations
 
 MAX_INPUT_BYTES = 256 * 1024
+MAX_DEFINITION_CHARS = 1024 * 1024  # AWS: a definition of at most 1 MB (a hard quota)
 SYNC_EXECUTION_LIMIT = 300.0  # seconds: AWS's Express duration limit is 5 minutes
 TYPES = ("STANDARD", "EXPRESS")
 # how stale a start may see another process's update of a state machine (AWS: "a few seconds")
@@ -492,6 +493,10 @@ class Engine(TaskOperations, RedriveOperations):
 
     # ---- helpers
     def _checked_definition(self, definition: Any, type: str) -> str:
+        if isinstance(definition, str) and len(definition) > MAX_DEFINITION_CHARS:
+            raise errors.ValidationException(
+                "1 validation error detected: Value at 'definition' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {MAX_DEFINITION_CHARS}")
         diagnostics = self._diagnostics(definition, type)
         if diagnostics:
             raise errors.InvalidDefinition(validate.invalid_definition_message(diagnostics))

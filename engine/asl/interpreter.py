@@ -35,6 +35,11 @@ from engine.asl.model import Machine, is_distributed, scope_of
 from engine.asl.plan import StatePlan, plan_of
 from engine.asl.scope import Scope
 
+HISTORY_LIMIT = 25_000  # AWS's hard quota of events in one execution's history
+
+
+class HistoryFull(Exception):
+    """The next event would leave no room for the execution's last one (see ``emit``)."""
 
 
 @dataclass
@@ -151,13 +156,24 @@ class _Run(task_state.TaskStates):
 
     # ---- driver
     def go(self, messages: list[dict]) -> Step:
-        for message in messages:
-            if self.step.finished:
-                break
-            self._apply(message)
-        deadline = self.snap.get("deadline")
-        if not self.step.finished and deadline is not None and deadline <= self.now:
-            self._finish("TIMED_OUT", error=None, cause=None)
+        try:
+            for message in messages:
+                if self.step.finished:
+                    break
+                self._apply(message)
+            deadline = self.snap.get("deadline")
+            if not self.step.finished and deadline is not None and deadline <= self.now:
+                self._finish("TIMED_OUT", error=None, cause=None)
+            self._run_all()
+        except HistoryFull:
+            self._finish("FAILED", error="States.Runtime", cause=(
+                f"The execution reached the maximum number of history events ({HISTORY_LIMIT}): "
+                "split the work across executions (a Distributed Map or nested executions)"))
+        if not self.step.finished:
+            self.step.due_at = self._due_at()
+        return self.step
+
+    def _run_all(self) -> None:
         progressed = True
         while progressed and not self.step.finished:
             progressed = False
@@ -166,9 +182,6 @@ class _Run(task_state.TaskStates):
                 if path is not None and self._runnable(path) and not self.step.finished:
                     self._run(path)
                     progressed = True
-        if not self.step.finished:
-            self.step.due_at = self._due_at()
-        return self.step
 
     def _apply(self, message: dict) -> None:
         kind = message.get("kind")
@@ -218,6 +231,8 @@ class _Run(task_state.TaskStates):
         else:
             previous = path.get("last")
             path["last"] = event_id
+        if event_id >= HISTORY_LIMIT and not kind.startswith("Execution"):
+            raise HistoryFull  # the last id is kept for ExecutionFailed (``go``)
         snap["next_id"] = event_id + 1
         self.step.events.append({"id": event_id, "previous_event_id": previous or None,
                                  "timestamp": self.now, "type": kind, "details": details})

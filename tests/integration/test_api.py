@@ -220,3 +220,12 @@ def test_start_sync_execution_times_a_slow_handler_out_on_time(sfn):
     answer = sfn.start_sync_execution(stateMachineArn=arn, input='{"seconds": 6}')
     assert answer["status"] == "SUCCEEDED" and json.loads(answer["output"]) == "timed out"
     assert time.time() - started < 4  # the handler still sleeps; the answer did not wait for it
+
+
+def test_a_definition_over_one_megabyte_is_refused(sfn):
+    padding = "x" * (1024 * 1024)
+    big = {"StartAt": "P", "Comment": padding, "States": {"P": {"Type": "Pass", "End": True}}}
+    assert error_code(sfn.create_state_machine, name=unique("big"), definition=json.dumps(big),
+                      roleArn=ROLE) == "ValidationException"
+    small = {**big, "Comment": "x" * 1000}
+    assert create(sfn, small)

@@ -278,3 +278,17 @@ def test_a_failed_map_iteration_drops_every_branch_running_in_its_siblings():
         step = advance(definition, step, [{"kind": "task_result", "path": command["path"],
                                            "invocation": command["invocation"], "output": {}}])
         assert step.status == "RUNNING" and step.events == []
+
+
+def test_an_execution_that_fills_its_history_fails_with_the_last_event():
+    counter = {"StartAt": "Count", "States": {
+        "Count": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Again"},
+        "Again": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 100000, "Next": "Count"}],
+                  "Default": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    step = start(counter, {"n": 0})
+    assert step.status == "FAILED" and step.error == "States.Runtime"
+    assert "maximum number of history events (25000)" in step.cause
+    ids = [event["id"] for event in step.events]
+    assert ids == list(range(1, interpreter.HISTORY_LIMIT + 1))
+    assert step.events[-1]["type"] == "ExecutionFailed"
