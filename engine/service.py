@@ -81,6 +81,7 @@ class Engine(TaskOperations, RedriveOperations):
             lambda arn: self._execution(arn)["revision_id"])
         self._models_lock = threading.Lock()
         self._recent_machines: dict[str, tuple[float, dict]] = {}  # ARN -> (read at, row)
+        self._listener = None  # wakeups.Listener on PostgreSQL, from start()
         self._handler_pool: futures.ThreadPoolExecutor | None = None  # StartSyncExecution's handlers
         self._init_tasks()
         # mocks: an engine.runtime.mocks.Session whose test case answers mocked Task states
@@ -103,6 +104,8 @@ class Engine(TaskOperations, RedriveOperations):
     # ---- lifecycle
     def start(self, workers: int | None = None) -> "Engine":
         self.executor.start(workers)
+        if self._listener is None:  # PostgreSQL: other processes' new work wakes the workers
+            self._listener = self.store.listen(self.executor.wake)
         self.dispatcher.start()
         if self._source_configs and self._sources is None:
             from engine.eventbus import sources as event_sources  # imported with _source_configs
@@ -118,6 +121,9 @@ class Engine(TaskOperations, RedriveOperations):
             self._sources = None
         self.dispatcher.stop()
         self.executor.stop()
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
 
     def close(self) -> None:
         self.stop()

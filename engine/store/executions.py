@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from engine.errors import ConflictError
 from engine.store.pagination import decode_cursor, page
 from engine.store.prepared import Prepared
+from engine.store.wakeups import notify_txn
 from engine.store.schema import executions, final_snapshots, history_events, work_items
 
 _ex = executions.c
@@ -32,6 +33,7 @@ def insert_execution_txn(conn: sa.Connection, row: dict, snapshot: dict | None,
     if row["status"] == "RUNNING":
         _INSERT_WORK_ITEM.run(conn, [{"execution_arn": row["arn"], "snapshot": snapshot, "version": 1,
                                       "due_at": due_at}])
+        notify_txn(conn)
     elif row["status"] in REDRIVABLE:
         keep_final_snapshot_txn(conn, row["arn"], snapshot)
 

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Sequence
 import sqlalchemy as sa
 
 from engine.errors import ConflictError, StoreError
-from engine.store import catalog, dialects, events, executions, migrate, tokens, workitems
+from engine.store import catalog, dialects, events, executions, migrate, tokens, wakeups, workitems
 from engine.store import events as outbox  # ``events`` is also the history-events argument
 from engine.store.schema import metadata
 
@@ -90,6 +90,14 @@ class Store:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def listen(self, wake) -> wakeups.Listener | None:
+        """On PostgreSQL, call ``wake`` whenever another process commits work due now (LISTEN);
+        None elsewhere. The caller stops the listener."""
+        if self.dialect_name != "postgresql":
+            return None
+        url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return wakeups.Listener(url, wake).start()
 
     # -- state machines ----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from engine.errors import ConflictError
 from engine.store.prepared import Prepared
+from engine.store.wakeups import notify_txn
 from engine.store.executions import (REDRIVABLE, append_histories_txn, keep_final_snapshot_txn,
                                      update_executions_txn)
 from engine.store.schema import inbox, work_items
@@ -194,6 +195,7 @@ def post_many_txn(conn: sa.Connection, posts: list[tuple[str, dict]], now: float
     rows = [{"execution_arn": arn, "body": body, "created": now} for arn, body in posts if arn in live]
     if rows:
         conn.execute(inbox.insert(), rows)
+        notify_txn(conn)
     return live
 
 

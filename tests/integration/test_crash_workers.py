@@ -158,3 +158,47 @@ def test_killed_workers_lose_nothing(pg_url):
 @pytest.mark.skipif(not _can_restart_postgres(), reason="needs root and pg_ctlcluster to restart PostgreSQL")
 def test_killed_workers_and_a_postgres_restart_lose_nothing(pg_url):
     _run_with_chaos(pg_url, restart_postgres=True)
+
+
+def test_sigterm_lets_a_worker_finish_its_round_and_leave(pg_url):
+    settings = from_environment().with_flags(db_url=pg_url)
+    with Engine(settings=settings) as engine:
+        machine = engine.create_state_machine(name="crash", definition=json.dumps(DEFINITION),
+                                              role_arn=ROLE)["stateMachineArn"]
+        inputs = {f"run-{i:03}": {"n": i * 1000, "items": [1, 2, 3], "pause": 1 + i % 3} for i in range(60)}
+        leaving, staying = _worker(pg_url), _worker(pg_url)
+        try:
+            for name, value in inputs.items():
+                engine.start_execution(machine, name=name, input=json.dumps(value))
+            time.sleep(1.5)
+            assert _running(engine, machine)
+            leaving.send_signal(signal.SIGTERM)
+            assert leaving.wait(timeout=15) == 0  # a clean exit: its round finished, answers handed over
+            _wait_all_ended(engine, machine)
+        finally:
+            for worker in (leaving, staying):
+                if worker.poll() is None:
+                    worker.send_signal(signal.SIGKILL)
+                    worker.wait()
+        _check_every_execution(engine, machine, inputs)
+
+
+def test_an_idle_worker_wakes_on_postgresql_notify_not_on_its_poll(pg_url):
+    sleepy = {**os.environ, "PYTHONPATH": str(REPO), "STEPSTONE_POLL_SECONDS": "60"}
+    worker = subprocess.Popen([sys.executable, "-m", "engine", "worker", "--db", pg_url, "--handlers", HANDLERS,
+                               "--workers", "1"], cwd=REPO, env=sleepy,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with Engine(settings=from_environment().with_flags(db_url=pg_url)) as engine:
+            machine = engine.create_state_machine(name="wake", definition=json.dumps(
+                {"StartAt": "Inc", "States": {"Inc": {**INC, "End": True}}}), role_arn=ROLE)["stateMachineArn"]
+            time.sleep(2.0)  # the worker is idle now, sleeping until its next poll (60 s)
+            arn = engine.start_execution(machine, input='{"n": 1}')["executionArn"]
+            deadline = time.monotonic() + 10
+            while engine.describe_execution(arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            described = engine.describe_execution(arn)
+        assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"n": 2})
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
