@@ -533,6 +533,11 @@ def targets(rows: list[dict], run: dict | None) -> list[str]:
     if one and two:
         speedup = two["transitions_per_s"] / one["transitions_per_s"]
         out.append(f"postgres W6 2 workers >= 1.5x one: {speedup:.2f}x -> {verdict(speedup >= 1.5)}")
+    if one:  # the scaling benchmark: every worker count as a ratio to one worker
+        ratios = [f"{row['mode'].split('/')[1]} {row['transitions_per_s'] / one['transitions_per_s']:.2f}x"
+                  for row in rows if row["mode"].startswith("postgres/") and row["workload"] == "W6"
+                  and "skipped" not in row]
+        out.append(f"postgres W6 scaling (worker processes, ratio to one): {', '.join(ratios)}")
     if run:
         label = next(k for k in run["median_seconds"] if "engine run" in k)
         seconds = run["median_seconds"][label]
