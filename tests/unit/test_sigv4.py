@@ -3,7 +3,7 @@ every rejection with AWS's code and wording, and the access keys configuration."
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from botocore.auth import SigV4Auth
