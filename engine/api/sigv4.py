@@ -173,9 +173,9 @@ class Verifier:
         authorization = parse_authorization(request.header("authorization"))
         amz_date = request.header("x-amz-date")
         if amz_date is None:
-            raise IncompleteSignature("Authorization header requires existence of either a "
-                                      f"'X-Amz-Date' or a 'Date' header. "
-                                      f"Authorization={request.header('authorization')}")
+            # AWS also takes a 'Date' header here; SDKs always send X-Amz-Date, so only it is read
+            raise IncompleteSignature("Authorization header requires existence of an 'X-Amz-Date' "
+                                      f"header. Authorization={request.header('authorization')}")
         if "host" not in authorization.signed_headers:
             raise IncompleteSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS "
                                       "Authorization.")

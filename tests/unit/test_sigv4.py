@@ -163,6 +163,15 @@ def test_malformed_authorization_is_an_incomplete_signature(authorization, heade
     assert raised.value.code == "IncompleteSignatureException"
 
 
+def test_a_request_without_x_amz_date_is_an_incomplete_signature():
+    request = example_request(vanilla_authorization())
+    undated = SignedRequest(request.method, request.path, request.query,
+                            {name: values for name, values in request.headers.items() if name != "x-amz-date"},
+                            request.body)
+    with pytest.raises(IncompleteSignature, match="requires existence of an 'X-Amz-Date' header"):
+        example_verifier().verify(undated, "service")
+
+
 def test_the_scope_date_must_be_the_request_date():
     with pytest.raises(InvalidSignature, match="Date in Credential scope does not match"):
         example_verifier("20150831T000100Z").verify(
