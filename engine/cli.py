@@ -128,13 +128,31 @@ def _settle_heap() -> None:
     gc.freeze()
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+NO_KEYS_OFF_LOOPBACK = (
+    "refusing to serve on {host} without access keys: anyone who can reach it could start and "
+    "stop executions. Configure keys with --access-keys FILE or STEPSTONE_ACCESS_KEYS_FILE "
+    "(JSON/YAML: {{\"AKID\": \"secret\"}}), or STEPSTONE_ACCESS_KEY_ID and "
+    "STEPSTONE_SECRET_ACCESS_KEY; clients then sign as with AWS (boto3, the aws CLI). "
+    "Or bind to 127.0.0.1.")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from engine.api import access_keys
     from engine.api.app import build_server
+    from engine.api.sigv4 import Verifier
+    settings = from_environment().with_flags(access_keys_file=args.access_keys)
+    keys = access_keys.load(settings)  # a bad file stops us here, before the database is opened
+    if not keys and args.host not in LOOPBACK_HOSTS:
+        print(f"stepstone: {NO_KEYS_OFF_LOOPBACK.format(host=args.host)}", file=sys.stderr)
+        return EXIT_USAGE
     engine = _engine(args).start(args.workers)
-    server = build_server(engine, args.host, args.port)
+    server = build_server(engine, args.host, args.port, Verifier(keys) if keys else None)
     _settle_heap()
     print(f"stepstone: serving the Step Functions and EventBridge APIs on http://{args.host}:{args.port} "
-          f"(database {engine.settings.db_url})", file=sys.stderr)
+          f"(database {engine.settings.db_url}; "
+          f"{f'SigV4 signatures required, {len(keys)} access key(s)' if keys else 'no authentication'})",
+          file=sys.stderr)
     try:
         server.run()
     finally:
@@ -384,6 +402,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8083)
     serve.add_argument("--workers", type=int, default=None, help="executor threads (default 2)")
     serve.add_argument("--sources", metavar="FILE", help=SOURCES_HELP)
+    serve.add_argument("--access-keys", metavar="FILE",
+                       help="access keys whose SigV4 signatures the API accepts (JSON/YAML: "
+                            "{AKID: secret} or a list of {access_key_id, secret_access_key}); "
+                            "required off loopback (default: STEPSTONE_ACCESS_KEYS_FILE)")
 
     worker = command("worker", cmd_worker, "run only the executor (scale out on a shared PostgreSQL)",
                      handlers=True)

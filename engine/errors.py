@@ -16,7 +16,9 @@ object and the remedy::
     |   +-- StateMachineAlreadyExists, ExecutionAlreadyExists, ExecutionLimitExceeded,
     |   |   StateMachineTypeNotSupported, TaskTimedOut, ...
     |   +-- EventBridge: InvalidEventPattern, ResourceNotFoundException,
-    |       ResourceAlreadyExistsException, LimitExceededException
+    |   |   ResourceAlreadyExistsException, LimitExceededException
+    |   +-- request signing (SigV4): MissingAuthenticationToken, IncompleteSignature,
+    |       UnrecognizedClient, InvalidSignature
     +-- StoreError                  a database problem the caller cannot fix by changing input
         +-- ConflictError           a guarded update matched no row: someone else won
 """
@@ -101,3 +103,8 @@ ResourceNotFoundException = _api_error("ResourceNotFoundException")
 ResourceAlreadyExistsException = _api_error("ResourceAlreadyExistsException")
 LimitExceededException = _api_error("LimitExceededException")
 InternalFailure = _api_error("InternalFailure", 500)
+# Request signing (engine/api/sigv4.py): the codes AWS's JSON-protocol services answer with, all 400
+MissingAuthenticationToken = _api_error("MissingAuthenticationTokenException", doc="No Authorization header")
+IncompleteSignature = _api_error("IncompleteSignatureException", doc="A malformed Authorization header")
+UnrecognizedClient = _api_error("UnrecognizedClientException", doc="An unknown access key or a session token")
+InvalidSignature = _api_error("InvalidSignatureException", doc="A wrong signature, scope or clock")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 DEFAULT_SERVE_DB = "sqlite:///stepstone.db"
 MEMORY_DB = "sqlite://"
@@ -27,6 +27,10 @@ class Settings:
     connections: str | None = None  # JSON/YAML file of EventBridge connections for the HTTP Task
     event_retry_seconds: float = 1.0  # first retry of a failed event delivery; doubles, max 300 s
     sources: str | None = None  # JSON/YAML file of broker event sources (Redis Streams, NATS JetStream)
+    # API request signing (engine/api/access_keys.py): a JSON/YAML file of keys and/or one pair;
+    # with any key configured, `serve` verifies SigV4 on every API request
+    access_keys_file: str | None = None
+    access_key_pair: tuple[str, str] | None = field(default=None, repr=False)  # repr: a secret
 
     def with_flags(self, **flags) -> "Settings":
         """Override with the flags that were given (None means "not given")."""
@@ -54,4 +58,12 @@ def from_environment(environ: dict | None = None) -> Settings:
         connections=env.get("STEPSTONE_CONNECTIONS") or None,
         event_retry_seconds=float(env.get("STEPSTONE_EVENT_RETRY_SECONDS", "1")),
         sources=env.get("STEPSTONE_SOURCES") or None,
+        access_keys_file=env.get("STEPSTONE_ACCESS_KEYS_FILE") or None,
+        access_key_pair=_key_pair(env),
     )
+
+
+def _key_pair(env) -> tuple[str, str] | None:
+    # one half set without the other is kept so that loading the keys can say which is missing
+    pair = (env.get("STEPSTONE_ACCESS_KEY_ID", ""), env.get("STEPSTONE_SECRET_ACCESS_KEY", ""))
+    return pair if any(pair) else None

@@ -3,6 +3,8 @@
 The facade is synchronous, so each call runs in Starlette's thread pool: a long poll
 (``GetActivityTask``, ``StartSyncExecution``) holds a worker thread, never the event loop.
 The caller owns the engine's lifecycle (background workers); this module only serves requests.
+With a :class:`~engine.api.sigv4.Verifier`, every ``POST /`` must carry a valid SigV4 signature;
+the health routes stay open for load balancers.
 """
 from __future__ import annotations
 
@@ -19,17 +21,20 @@ from starlette.routing import Route
 
 from engine.api import protocol
 from engine.api.operations import SERVICES, Dispatcher, Service
+from engine.api.sigv4 import SignedRequest, Verifier
 from engine.errors import ApiError, InternalFailure
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(engine: Any, services: Mapping[str, Service] = SERVICES) -> Starlette:
-    """A Starlette app answering AWS JSON-protocol calls with ``engine``'s methods."""
+def create_app(engine: Any, services: Mapping[str, Service] = SERVICES,
+               verifier: Verifier | None = None) -> Starlette:
+    """A Starlette app answering AWS JSON-protocol calls with ``engine``'s methods; with a
+    ``verifier``, only SigV4-signed calls."""
     dispatcher = Dispatcher(engine, services)
 
     async def aws_json(request: Request) -> Response:
-        return await handle_aws_request(dispatcher, request)
+        return await handle_aws_request(dispatcher, request, verifier)
 
     return Starlette(routes=[
         Route("/", aws_json, methods=["POST"]),
@@ -43,13 +48,19 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "service": "stepstone"})
 
 
-async def handle_aws_request(dispatcher: Dispatcher, request: Request) -> Response:
+async def handle_aws_request(dispatcher: Dispatcher, request: Request,
+                             verifier: Verifier | None = None) -> Response:
     content_type = protocol.JSON_1_0  # until the target names a service with its own version
     try:
         prefix, action = protocol.parse_target(request.headers.get("x-amz-target"))
         service = dispatcher.service(prefix)
         content_type = service.content_type
-        body = protocol.decode_body(await request.body())
+        raw = await request.body()
+        if verifier is not None:
+            # after the target, because the scope must name the target's service; before the
+            # body is parsed, so nothing of an unauthenticated request is looked at
+            verifier.verify(signed_request(request, raw), service.signing_name)
+        body = protocol.decode_body(raw)
         result = await run_in_threadpool(dispatcher.call, service, action, body)
     except ApiError as error:
         return error_response(error, content_type)
@@ -58,6 +69,16 @@ async def handle_aws_request(dispatcher: Dispatcher, request: Request) -> Respon
         failure = InternalFailure("An internal error occurred; the server log has the details")
         return error_response(failure, content_type)
     return aws_response(200, protocol.encode_json(result), content_type)
+
+
+def signed_request(request: Request, body: bytes) -> SignedRequest:
+    """The request as the signature covers it: the path and query as sent (still encoded)."""
+    headers: dict[str, list[str]] = {}
+    for name, value in request.headers.items():  # lower-case names, repeated headers kept
+        headers.setdefault(name, []).append(value)
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    return SignedRequest(request.method, raw_path.decode("latin-1"),
+                         request.url.query, headers, body)
 
 
 def error_response(error: ApiError, content_type: str) -> Response:
@@ -73,13 +94,14 @@ def aws_response(status: int, content: bytes, content_type: str) -> Response:
     return Response(content, status_code=status, media_type=content_type, headers=headers)
 
 
-def build_server(engine: Any, host: str, port: int) -> uvicorn.Server:
+def build_server(engine: Any, host: str, port: int,
+                 verifier: Verifier | None = None) -> uvicorn.Server:
     """A uvicorn server for ``engine`` (quiet: warnings only, no access log), not yet running."""
-    config = uvicorn.Config(create_app(engine), host=host, port=port,
+    config = uvicorn.Config(create_app(engine, verifier=verifier), host=host, port=port,
                             log_level="warning", access_log=False)
     return uvicorn.Server(config)
 
 
-def serve(engine: Any, host: str, port: int) -> None:
+def serve(engine: Any, host: str, port: int, verifier: Verifier | None = None) -> None:
     """Serve the API until interrupted; the caller starts and stops the engine's workers."""
-    build_server(engine, host, port).run()
+    build_server(engine, host, port, verifier).run()

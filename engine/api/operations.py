@@ -21,6 +21,8 @@ class Service:
 
     target_prefix: str
     content_type: str
+    # the service name in a SigV4 credential scope (botocore's signing name for the client)
+    signing_name: str
     # action name -> required request members
     operations: Mapping[str, tuple[str, ...]]
     # the object whose snake_case methods answer this service's actions (the Engine by default;
@@ -31,6 +33,7 @@ class Service:
 STEP_FUNCTIONS = Service(
     target_prefix="AWSStepFunctions",
     content_type=JSON_1_0,
+    signing_name="states",
     operations={
         "CreateStateMachine": ("name", "definition", "roleArn"),
         "DescribeStateMachine": ("stateMachineArn",),
@@ -63,6 +66,7 @@ STEP_FUNCTIONS = Service(
 EVENTS = Service(
     target_prefix="AWSEvents",
     content_type=JSON_1_1,
+    signing_name="events",
     operations={
         "CreateEventBus": ("Name",),
         "DeleteEventBus": ("Name",),
