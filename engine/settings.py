@@ -27,6 +27,10 @@ class Settings:
     connections: str | None = None  # JSON/YAML file of EventBridge connections for the HTTP Task
     event_retry_seconds: float = 1.0  # first retry of a failed event delivery; doubles, max 300 s
     sources: str | None = None  # JSON/YAML file of broker event sources (Redis Streams, NATS JetStream)
+    # finished executions, settled bus events and dead letters older than this are deleted
+    # (AWS keeps executions 90 days); 0 keeps everything
+    retention_days: float = 90.0
+    retention_interval_seconds: float = 3600.0  # how often serve/worker purge
 
     def with_flags(self, **flags) -> "Settings":
         """Override with the flags that were given (None means "not given")."""
@@ -54,4 +58,7 @@ def from_environment(environ: dict | None = None) -> Settings:
         connections=env.get("STEPSTONE_CONNECTIONS") or None,
         event_retry_seconds=float(env.get("STEPSTONE_EVENT_RETRY_SECONDS", "1")),
         sources=env.get("STEPSTONE_SOURCES") or None,
+        # set but empty means "keep forever", like 0; unset is AWS's 90 days
+        retention_days=float(env.get("STEPSTONE_RETENTION_DAYS", "90") or 0),
+        retention_interval_seconds=float(env.get("STEPSTONE_RETENTION_INTERVAL_SECONDS", "3600")),
     )
