@@ -176,8 +176,8 @@ def cmd_db_purge(args: argparse.Namespace) -> int:
     from engine.store import Store
     settings = from_environment().with_flags(db_url=args.db, retention_days=args.older_than_days)
     if settings.retention_days <= 0:
-        raise ValueError("retention is off (STEPSTONE_RETENTION_DAYS is 0 or empty): "
-                         "give --older-than-days N to purge")
+        raise ValueError("retention is off (0 days, or STEPSTONE_RETENTION_DAYS empty): "
+                         "give --older-than-days N, N above 0, to purge")
     with Store(settings.db_url) as store:
         counts = Retention(store, settings, Clock()).purge(dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"

@@ -25,6 +25,8 @@ DAY = 86_400.0
 
 
 class Retention:
+    """Purges by the engine's clock; ``batch`` rows of a kind per transaction."""
+
     def __init__(self, store: Store, settings: Settings, clock: Clock, batch: int = BATCH):
         self.store = store
         self.settings = settings
@@ -37,8 +39,8 @@ class Retention:
     def purge(self, days: float | None = None, dry_run: bool = False,
               stopping: threading.Event | None = None) -> dict[str, int]:
         """Delete (``dry_run``: count) what is older than ``days`` (default the setting): the
-        rows, by table (tables without any left out); nothing when retention is off (0 days). ``stopping``, once set, ends the purge
-        between two batches (the next purge goes on from there)."""
+        rows, by table (tables without any left out); nothing when retention is off (0 days).
+        ``stopping``, once set, ends the purge between two batches (the next one goes on)."""
         days = self.settings.retention_days if days is None else days
         if days <= 0:
             return {}
@@ -47,7 +49,7 @@ class Retention:
             counts = self.store.count_expired(before)
         else:
             counts = Counter()
-            for kind in EXPIRIES:  # dead letters first: they keep their events
+            for kind in EXPIRIES:  # dead letters first: a letter never outlives its event
                 counts.update(self._purge_kind(kind, before, stopping or threading.Event()))
         return {table: count for table, count in counts.items() if count}
 

@@ -117,7 +117,8 @@ def dead_letter(event_id: str, created: float) -> dict:
             "created": created}
 
 
-def add_event(store: Store, event_id: str, ingested: float, status: str = "DELIVERED", letter_at: float | None = None) -> None:
+def add_event(store: Store, event_id: str, ingested: float, status: str = "DELIVERED",
+              letter_at: float | None = None) -> None:
     """An event matched to one delivery that ends ``status``, and its dead letter if dated."""
     store.insert_events([bus_event(event_id, ingested)])
     store.claim_events("d", ingested, 30, 10)  # take the lease that writes are guarded by
