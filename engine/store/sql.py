@@ -21,9 +21,9 @@ from typing import Any, Iterator, Sequence
 import sqlalchemy as sa
 
 from engine.errors import ConflictError, StoreError
-from engine.store import (catalog, dialects, events, executions, migrate, retention, tokens,
-                          workitems)
+from engine.store import catalog, dialects, events, executions, migrate, tokens, workitems
 from engine.store import events as outbox  # ``events`` is also the history-events argument
+from engine.store import retention
 from engine.store.schema import metadata
 
 
