@@ -1,4 +1,4 @@
-"""The ``stepstone`` command: run, validate, serve, worker, db upgrade and inspection verbs.
+"""The ``stepstone`` command: run, validate, serve, worker, db upgrade/purge and inspection verbs.
 
 Exit codes: 0 success; 1 a failed execution or invalid definitions (validate); 2 bad usage or an
 invalid definition given to ``run``.
@@ -21,6 +21,11 @@ from engine.settings import MEMORY_DB, from_environment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ROLE = "arn:aws:iam::{account}:role/stepstone"
+# what `db purge` reports: the rows that expire and the largest of those that go with them
+PURGE_REPORT = ("executions", "history_events", "bus_events", "event_deliveries",
+                "event_dead_letters")
+RETENTION_HELP = ("delete finished executions, settled events and dead letters older than N days "
+                  "(default: STEPSTONE_RETENTION_DAYS or 90; 0 keeps everything)")
 SOURCES_HELP = ("broker event sources file (JSON/YAML: Redis Streams, NATS JetStream; "
                 "default: STEPSTONE_SOURCES)")
 
@@ -183,6 +188,22 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_purge(args: argparse.Namespace) -> int:
+    from engine.clock import Clock
+    from engine.runtime.retention import Retention
+    from engine.store import Store
+    settings = from_environment().with_flags(db_url=args.db, retention_days=args.older_than_days)
+    if settings.retention_days <= 0:
+        raise ValueError("retention is off (0 days, or STEPSTONE_RETENTION_DAYS empty): "
+                         "give --older-than-days N, N above 0, to purge")
+    with Store(settings.db_url) as store:
+        counts = Retention(store, settings, Clock()).purge(dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    rows = ", ".join(f"{counts.get(table, 0)} {table}" for table in PURGE_REPORT)
+    print(f"{verb} (finished or settled more than {settings.retention_days:g} days ago): {rows}")
+    return EXIT_OK
+
+
 def cmd_state_machines(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
         rows = _all_pages(engine.list_state_machines, "stateMachines")
@@ -295,7 +316,8 @@ def _engine(args: argparse.Namespace, db_default: str | None = None, mocks=None,
     flags = {"db_url": url, "handlers": tuple(getattr(args, "handlers", None) or ()),
              "http_allow": tuple(getattr(args, "http_allow", None) or ()),
              "connections": getattr(args, "connections", None),
-             "sources": getattr(args, "sources", None), **settings}
+             "sources": getattr(args, "sources", None),
+             "retention_days": getattr(args, "retention_days", None), **settings}
     return Engine(settings=env.with_flags(**flags), mocks=mocks)
 
 
@@ -406,17 +428,26 @@ def _parser() -> argparse.ArgumentParser:
                        help="access keys whose SigV4 signatures the API accepts (JSON/YAML: "
                             "{AKID: secret} or a list of {access_key_id, secret_access_key}); "
                             "required off loopback (default: STEPSTONE_ACCESS_KEYS_FILE)")
+    serve.add_argument("--retention-days", type=float, metavar="N", help=RETENTION_HELP)
 
     worker = command("worker", cmd_worker, "run only the executor (scale out on a shared PostgreSQL)",
                      handlers=True)
     worker.add_argument("--workers", type=int, default=None)
     worker.add_argument("--sources", metavar="FILE", help=SOURCES_HELP)
+    worker.add_argument("--retention-days", type=float, metavar="N", help=RETENTION_HELP)
 
     db = commands.add_parser("db", help="database administration")
     db_commands = db.add_subparsers(title="db commands", metavar="COMMAND")
     upgrade = db_commands.add_parser("upgrade", help="apply the migrations")
     upgrade.add_argument("--db")
     upgrade.set_defaults(command=cmd_db_upgrade)
+    purge = db_commands.add_parser(
+        "purge", help="delete expired executions and events now (serve and worker do it hourly)")
+    purge.add_argument("--db")
+    purge.add_argument("--older-than-days", type=float, metavar="N",
+                       help="the age to keep (default: STEPSTONE_RETENTION_DAYS or 90)")
+    purge.add_argument("--dry-run", action="store_true", help="count what would be deleted")
+    purge.set_defaults(command=cmd_db_purge)
 
     command("state-machines", cmd_state_machines, "list state machines", json_flag=True)
     start = command("start", cmd_start, "start an execution (a serve or worker process runs it on)",

@@ -27,6 +27,7 @@ from engine.eventbus.dispatcher import Dispatcher
 from engine.paging import page_size
 from engine.runtime import connections, handlers
 from engine.runtime.executor import Executor, final_columns, output_text
+from engine.runtime.retention import Retention
 from engine.runtime.services import EngineServices
 from engine.service_redrive import RedriveOperations
 from engine.service_tasks import TaskOperations
@@ -88,6 +89,7 @@ class Engine(TaskOperations, RedriveOperations):
         self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution,
                                  self.env, services=EngineServices(self), mocks=mocks)
         self.dispatcher = Dispatcher(self.store, self.settings, self.clock, self._start_target)
+        self.retention = Retention(self.store, self.settings, self.clock)
 
     @functools.cached_property
     def events(self) -> EventsOperations:
@@ -107,6 +109,7 @@ class Engine(TaskOperations, RedriveOperations):
         if self._listener is None:  # PostgreSQL: other processes' new work wakes the workers
             self._listener = self.store.listen(self.executor.wake)
         self.dispatcher.start()
+        self.retention.start()
         if self._source_configs and self._sources is None:
             from engine.eventbus import sources as event_sources  # imported with _source_configs
 
@@ -119,6 +122,7 @@ class Engine(TaskOperations, RedriveOperations):
         if self._sources is not None:  # first: they finish their batch in flight into the bus
             self._sources.stop()
             self._sources = None
+        self.retention.stop()
         self.dispatcher.stop()
         self.executor.stop()
         if self._listener is not None:

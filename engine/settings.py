@@ -31,6 +31,10 @@ class Settings:
     # with any key configured, `serve` verifies SigV4 on every API request
     access_keys_file: str | None = None
     access_key_pair: tuple[str, str] | None = field(default=None, repr=False)  # repr: a secret
+    # finished executions, settled bus events and dead letters older than this are deleted
+    # (AWS keeps executions 90 days); 0 keeps everything
+    retention_days: float = 90.0
+    retention_interval_seconds: float = 3600.0  # how often serve/worker purge
 
     def with_flags(self, **flags) -> "Settings":
         """Override with the flags that were given (None means "not given")."""
@@ -60,6 +64,9 @@ def from_environment(environ: dict | None = None) -> Settings:
         sources=env.get("STEPSTONE_SOURCES") or None,
         access_keys_file=env.get("STEPSTONE_ACCESS_KEYS_FILE") or None,
         access_key_pair=_key_pair(env),
+        # set but empty means "keep forever", like 0; unset is AWS's 90 days
+        retention_days=float(env.get("STEPSTONE_RETENTION_DAYS", "90") or 0),
+        retention_interval_seconds=float(env.get("STEPSTONE_RETENTION_INTERVAL_SECONDS", "3600")),
     )
 
 

@@ -62,7 +62,7 @@ executions = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("cause", sa.Text(), nullable=True),
     sa.Column("start_date", sa.Double(), nullable=False),
-    sa.Column("stop_date", sa.Double(), nullable=True),
+    sa.Column("stop_date", sa.Double(), nullable=True, index=True),  # retention finds old ones
     sa.Column("role_arn", sa.String(), nullable=True),
     sa.Column("redrive_count", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("redrive_date", sa.Double(), nullable=True),
@@ -198,7 +198,7 @@ bus_events = sa.Table(
     sa.Column("id", sa.String(), primary_key=True),
     sa.Column("bus", sa.String(), nullable=False),
     sa.Column("event", JsonText(), nullable=False),  # the whole event envelope
-    sa.Column("ingested", sa.Double(), nullable=False),
+    sa.Column("ingested", sa.Double(), nullable=False, index=True),  # retention finds old ones
     # a scheduled event goes only to the targets of the rule that fired it
     sa.Column("rule", sa.String(), nullable=True),
     sa.Column("matched", sa.Boolean(), nullable=False),  # deliveries were created
@@ -236,6 +236,6 @@ event_dead_letters = sa.Table(
     sa.Column("dead_letter_arn", sa.String(), nullable=True),  # the target's DeadLetterConfig
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("attempts", sa.Integer(), nullable=False),
-    sa.Column("created", sa.Double(), nullable=False),
+    sa.Column("created", sa.Double(), nullable=False, index=True),  # retention finds old ones
     sqlite_autoincrement=True,
 )

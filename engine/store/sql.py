@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from engine.errors import ConflictError, StoreError
 from engine.store import catalog, dialects, events, executions, migrate, tokens, wakeups, workitems
 from engine.store import events as outbox  # ``events`` is also the history-events argument
+from engine.store import retention
 from engine.store.schema import metadata
 
 
@@ -441,3 +442,18 @@ class Store:
         """True when this caller fired the rule's tick (stored its event)."""
         with self._txn(write=True) as conn:
             return events.fire_schedule_txn(conn, rule, next_fire, event_row)
+
+    # -- retention -------------------------------------------------------------------------------
+
+    def purge_expired(self, kind: str, before: float, limit: int) -> dict[str, int]:
+        """Delete one batch of up to ``limit`` rows of ``kind`` (a ``retention.EXPIRIES`` key)
+        that expired before ``before``, with their dependents; rows deleted, by table. A batch
+        is its own short transaction: workers wait for the write lock one batch at most."""
+        with self._txn(write=True) as conn:
+            return retention.purge_batch_txn(conn, retention.EXPIRIES[kind], before, limit)
+
+    def count_expired(self, before: float) -> dict[str, int]:
+        """The rows a purge with this cutoff would delete, by table (a dry run)."""
+        with self._txn() as conn:
+            return {table: count for expiry in retention.EXPIRIES.values()
+                    for table, count in retention.count_expired_txn(conn, expiry, before).items()}
