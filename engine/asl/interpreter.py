@@ -37,6 +37,17 @@ from engine.asl.scope import Scope
 
 
 
+MAX_HISTORY_EVENTS = 25_000  # AWS's hard quota: event 25,000 may only end the execution
+HISTORY_FULL_CAUSE = f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+TOO_DEEP_CAUSE = "The execution's data is nested too deeply (arrays and objects within one another)."
+_ENDINGS = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
+
+
+class _HistoryFull(Exception):
+    """Raised by emit for a 25,000th event that does not end the execution (not a Failure:
+    no Retry or Catch applies); the run fails the execution, as AWS does."""
+
+
 @dataclass
 class Env:
     """What the interpreter needs from the world, passed in so tests can pin it."""
@@ -124,8 +135,11 @@ def redrive(model: Machine, snapshot: dict, now: float, env: Env) -> Step:
     snapshot["deadline"] = now + model.timeout_seconds if model.timeout_seconds else None
     snapshot["paths"] = {}
     run = _Run(model, snapshot, now, env)
-    redriven = run.emit(None, history.execution_redriven(count))
-    run._run(run.revive(tree, "0", None, redriven))
+    try:
+        redriven = run.emit(None, history.execution_redriven(count))
+        run._run(run.revive(tree, "0", None, redriven))
+    except _HistoryFull:
+        run._finish("FAILED", error=failures.RUNTIME, cause=HISTORY_FULL_CAUSE)
     return run.go([])
 
 
@@ -151,6 +165,17 @@ class _Run(task_state.TaskStates):
 
     # ---- driver
     def go(self, messages: list[dict]) -> Step:
+        try:
+            self._go(messages)
+        except _HistoryFull:  # a loop without waits ends here instead of running forever
+            self._finish("FAILED", error=failures.RUNTIME, cause=HISTORY_FULL_CAUSE)
+        except RecursionError:  # data an execution nested deeper than Python can walk
+            self._finish("FAILED", error=failures.RUNTIME, cause=TOO_DEEP_CAUSE)
+        if not self.step.finished:
+            self.step.due_at = self._due_at()
+        return self.step
+
+    def _go(self, messages: list[dict]) -> None:
         for message in messages:
             if self.step.finished:
                 break
@@ -166,9 +191,6 @@ class _Run(task_state.TaskStates):
                 if path is not None and self._runnable(path) and not self.step.finished:
                     self._run(path)
                     progressed = True
-        if not self.step.finished:
-            self.step.due_at = self._due_at()
-        return self.step
 
     def _apply(self, message: dict) -> None:
         kind = message.get("kind")
@@ -211,6 +233,8 @@ class _Run(task_state.TaskStates):
         kind, details = event
         snap = self.snap
         event_id = snap["next_id"]
+        if event_id >= MAX_HISTORY_EVENTS and kind not in _ENDINGS and not (path and path.get("silent")):
+            raise _HistoryFull
         if path is None:
             previous = event_id - 1
         elif path.get("silent"):
