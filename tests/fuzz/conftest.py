@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))  # support.Server
+_TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(_TESTS / "integration"))  # support.Server
+sys.path.insert(0, str(_TESTS / "unit"))  # the event-pattern strategies of the unit tests
 
 from support import Server  # noqa: E402
 
