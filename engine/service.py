@@ -20,7 +20,7 @@ from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
 from engine import arns, errors
-from engine.asl import interpreter, model, parse, timestamps, validate
+from engine.asl import history, interpreter, model, parse, timestamps, validate
 from engine.clock import Clock
 from engine.eventbus import status
 from engine.eventbus.dispatcher import Dispatcher
@@ -578,11 +578,13 @@ class Engine(TaskOperations, RedriveOperations):
 # --- pure helpers ------------------------------------------------------------------------------
 def _checked_input(text: str | None) -> tuple[str, Any]:
     text = "{}" if text is None else text
-    if len(text.encode("utf-8")) > MAX_INPUT_BYTES:
+    if not isinstance(text, str):
+        raise errors.InvalidExecutionInput("Invalid State Machine Execution Input: 'the input must be JSON text'")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise errors.InvalidExecutionInput(
             f"Invalid State Machine Execution Input: 'the input is larger than {MAX_INPUT_BYTES} bytes'")
     try:
-        return text, json.loads(text)
+        return text, history.from_json(text)
     except ValueError as error:
         raise errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from None
 

@@ -13,12 +13,12 @@ Answers to a token that cannot take one, as AWS gives them:
 """
 from __future__ import annotations
 
-import json
 import re
 import threading
 from typing import Any
 
 from engine import arns, errors
+from engine.asl import history
 from engine.paging import page_size
 
 MAX_TOKEN_LENGTH = 2048
@@ -154,10 +154,10 @@ class TaskOperations:
 def _checked_output(output: str) -> Any:
     if not isinstance(output, str):
         raise errors.InvalidOutput("Invalid Output: 'output must be a JSON string'")
-    if len(output.encode("utf-8")) > MAX_OUTPUT_BYTES:
+    if len(output.encode("utf-8", "surrogatepass")) > MAX_OUTPUT_BYTES:
         raise errors.InvalidOutput(f"Invalid Output: 'the output is larger than {MAX_OUTPUT_BYTES} bytes'")
     try:
-        return json.loads(output)
+        return history.from_json(output)
     except ValueError as error:
         raise errors.InvalidOutput(f"Invalid Output: '{error}'") from None
 

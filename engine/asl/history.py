@@ -32,6 +32,66 @@ def to_json(value: Any) -> str:
     return "".join(_ENCODE(value, 0))
 
 
+MAX_DEPTH = 512  # arrays and objects within one another in a value a client sends (Jackson allows 1000)
+
+
+def from_json(text: str) -> Any:
+    """The JSON value a client sent as text (execution input, task output).
+
+    ValueError, with the reason, for text that is not JSON, that nests arrays and objects
+    deeper than :data:`MAX_DEPTH` (deeper data would overflow the serialisers of the history
+    and the store) or that holds a lone surrogate (it has no UTF-8 encoding to store).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"expected JSON text, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(f"the text holds a lone surrogate at position {error.start}") from None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = None
+        too_deep = True
+    else:
+        too_deep = _deeper_than(value, MAX_DEPTH)
+    if too_deep:
+        raise ValueError(f"arrays and objects are nested more than {MAX_DEPTH} deep")
+    if _has_surrogate(value):  # escaped ("\\ud800") ones are only found in the value
+        raise ValueError("a string holds a lone surrogate")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _has_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if not node.isascii():
+                try:
+                    node.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 @functools.lru_cache(maxsize=256)
 def _details_name(kind: str) -> str:
     """AWS's member name of an event type's details: MapStateStarted -> mapStateStartedEventDetails."""

@@ -35,11 +35,15 @@ from engine.asl.model import Machine, is_distributed, scope_of
 from engine.asl.plan import StatePlan, plan_of
 from engine.asl.scope import Scope
 
-HISTORY_LIMIT = 25_000  # AWS's hard quota of events in one execution's history
+MAX_HISTORY_EVENTS = 25_000  # AWS's hard quota: event 25,000 may only end the execution
+HISTORY_FULL_CAUSE = f"The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+TOO_DEEP_CAUSE = "The execution's data is nested too deeply (arrays and objects within one another)."
+_ENDINGS = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
 
 
-class HistoryFull(Exception):
-    """The next event would leave no room for the execution's last one (see ``emit``)."""
+class _HistoryFull(Exception):
+    """Raised by emit for a 25,000th event that does not end the execution (not a Failure:
+    no Retry or Catch applies); the run fails the execution, as AWS does."""
 
 
 @dataclass
@@ -129,8 +133,11 @@ def redrive(model: Machine, snapshot: dict, now: float, env: Env) -> Step:
     snapshot["deadline"] = now + model.timeout_seconds if model.timeout_seconds else None
     snapshot["paths"] = {}
     run = _Run(model, snapshot, now, env)
-    redriven = run.emit(None, history.execution_redriven(count))
-    run._run(run.revive(tree, "0", None, redriven))
+    try:
+        redriven = run.emit(None, history.execution_redriven(count))
+        run._run(run.revive(tree, "0", None, redriven))
+    except _HistoryFull:
+        run._finish("FAILED", error=failures.RUNTIME, cause=HISTORY_FULL_CAUSE)
     return run.go([])
 
 
@@ -157,23 +164,23 @@ class _Run(task_state.TaskStates):
     # ---- driver
     def go(self, messages: list[dict]) -> Step:
         try:
-            for message in messages:
-                if self.step.finished:
-                    break
-                self._apply(message)
-            deadline = self.snap.get("deadline")
-            if not self.step.finished and deadline is not None and deadline <= self.now:
-                self._finish("TIMED_OUT", error=None, cause=None)
-            self._run_all()
-        except HistoryFull:
-            self._finish("FAILED", error="States.Runtime", cause=(
-                f"The execution reached the maximum number of history events ({HISTORY_LIMIT}): "
-                "split the work across executions (a Distributed Map or nested executions)"))
+            self._go(messages)
+        except _HistoryFull:  # a loop without waits ends here instead of running forever
+            self._finish("FAILED", error=failures.RUNTIME, cause=HISTORY_FULL_CAUSE)
+        except RecursionError:  # data an execution nested deeper than Python can walk
+            self._finish("FAILED", error=failures.RUNTIME, cause=TOO_DEEP_CAUSE)
         if not self.step.finished:
             self.step.due_at = self._due_at()
         return self.step
 
-    def _run_all(self) -> None:
+    def _go(self, messages: list[dict]) -> None:
+        for message in messages:
+            if self.step.finished:
+                break
+            self._apply(message)
+        deadline = self.snap.get("deadline")
+        if not self.step.finished and deadline is not None and deadline <= self.now:
+            self._finish("TIMED_OUT", error=None, cause=None)
         progressed = True
         while progressed and not self.step.finished:
             progressed = False
@@ -224,6 +231,8 @@ class _Run(task_state.TaskStates):
         kind, details = event
         snap = self.snap
         event_id = snap["next_id"]
+        if event_id >= MAX_HISTORY_EVENTS and kind not in _ENDINGS and not (path and path.get("silent")):
+            raise _HistoryFull
         if path is None:
             previous = event_id - 1
         elif path.get("silent"):
@@ -231,8 +240,6 @@ class _Run(task_state.TaskStates):
         else:
             previous = path.get("last")
             path["last"] = event_id
-        if event_id >= HISTORY_LIMIT and not kind.startswith("Execution"):
-            raise HistoryFull  # the last id is kept for ExecutionFailed (``go``)
         snap["next_id"] = event_id + 1
         self.step.events.append({"id": event_id, "previous_event_id": previous or None,
                                  "timestamp": self.now, "type": kind, "details": details})

@@ -67,11 +67,17 @@ def load_text(text: str, filename: str = "<string>") -> Loaded:
         raise DefinitionSyntaxError(filename, 1, 1, "the definition is empty")
     try:
         document = json.loads(text)
+        return Loaded(document, _JsonLines(text, filename).scan())
     except json.JSONDecodeError as exc:
         if _looks_like_json(text):
             raise DefinitionSyntaxError(filename, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from exc
         return _load_yaml(text, filename)
-    return Loaded(document, _JsonLines(text, filename).scan())
+    except RecursionError:
+        raise DefinitionSyntaxError(filename, 1, 1, f"invalid JSON: {TOO_DEEP}") from None
+
+
+TOO_DEEP = "the document is nested too deeply"
+MAX_YAML_NODES = 262_144  # a definition within AWS's 1 MB limit holds fewer values than this
 
 
 def _looks_like_json(text: str) -> bool:
@@ -175,13 +181,14 @@ def _loader_class() -> type:
 def _load_yaml(text: str, filename: str) -> Loaded:
     import yaml  # loaded by _loader_class already
 
-    loader = _loader_class()(text)
+    loader = None
     try:
+        loader = _loader_class()(text)  # the reader refuses control characters here already
         node = loader.get_single_node()
         if node is None:
             raise DefinitionSyntaxError(filename, 1, 1, "the definition is empty")
         lines: dict[str, int] = {}
-        _yaml_lines(node, [], lines, filename)
+        _yaml_lines(node, [], lines, filename, set(), [0])
         document = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -190,15 +197,40 @@ def _load_yaml(text: str, filename: str) -> Loaded:
         raise DefinitionSyntaxError(filename, line, column, f"invalid YAML: {problem}") from exc
     except yaml.YAMLError as exc:
         raise DefinitionSyntaxError(filename, 1, 1, f"invalid YAML: {exc}") from exc
+    except RecursionError:
+        raise DefinitionSyntaxError(filename, 1, 1, f"invalid YAML: {TOO_DEEP}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Loaded(document, lines)
 
 
-def _yaml_lines(node: yaml.Node, parts: list, lines: dict[str, int], filename: str) -> None:
+def _yaml_lines(node: yaml.Node, parts: list, lines: dict[str, int], filename: str,
+                outer: set[int], count: list[int]) -> None:
+    """Record lines; refuse an alias to a node that contains it (the document would be infinite)
+    and aliases that multiply the document past what a definition can hold."""
     import yaml  # loaded by _loader_class already
 
-    lines.setdefault(pointer(parts), node.start_mark.line + 1)
+    mark = node.start_mark
+    if id(node) in outer:
+        raise DefinitionSyntaxError(filename, mark.line + 1, mark.column + 1,
+                                    "invalid YAML: an alias refers to a node that contains it")
+    count[0] += 1
+    if count[0] > MAX_YAML_NODES:
+        raise DefinitionSyntaxError(filename, mark.line + 1, mark.column + 1,
+                                    f"invalid YAML: aliases expand the definition past {MAX_YAML_NODES} values")
+    lines.setdefault(pointer(parts), mark.line + 1)
+    outer.add(id(node))  # the nodes that contain the one being walked
+    try:
+        _yaml_children(node, parts, lines, filename, outer, count)
+    finally:
+        outer.discard(id(node))
+
+
+def _yaml_children(node: yaml.Node, parts: list, lines: dict[str, int], filename: str,
+                   outer: set[int], count: list[int]) -> None:
+    import yaml  # loaded by _loader_class already
+
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -215,7 +247,7 @@ def _yaml_lines(node: yaml.Node, parts: list, lines: dict[str, int], filename: s
                 )
             seen.add(name)
             lines[pointer(parts + [name])] = mark.line + 1
-            _yaml_lines(value_node, parts + [name], lines, filename)
+            _yaml_lines(value_node, parts + [name], lines, filename, outer, count)
     elif isinstance(node, yaml.SequenceNode):
         for position, item in enumerate(node.value):
-            _yaml_lines(item, parts + [position], lines, filename)
+            _yaml_lines(item, parts + [position], lines, filename, outer, count)

@@ -25,6 +25,9 @@ Flat = dict  # path -> list[tuple[value, key, membership]]
 
 def comparable(number: float) -> int | None:
     """AWS's numeric form: -5e9..5e9, six digits after the point; None outside that range."""
+    if type(number) is int and not -FIVE_BILLION <= number <= FIVE_BILLION:
+        return None  # float() of a huge JSON integer would overflow
+    number = float(number)
     if number < -FIVE_BILLION or number > FIVE_BILLION or number != number:
         return None
     return int(1e6 * (FIVE_BILLION + number))
@@ -61,7 +64,7 @@ def value_key(value: Any) -> tuple:
                 return ("ip",) + address
         return ("s", value)
     if isinstance(value, (int, float)):
-        number = comparable(float(value))
+        number = comparable(value)
         return ("n", number) if number is not None else ("N", value)
     return ("?", repr(value))
 

@@ -89,7 +89,7 @@ def _equals_ignore_case(text: str) -> Matcher:
 
 def _numeric_key(value: Any) -> int | None:
     if type(value) is int or type(value) is float:
-        return comparable(float(value))
+        return comparable(value)
     return None
 
 
@@ -721,7 +721,7 @@ def check_event(event: str | bytes | dict) -> dict:
     if isinstance(event, (str, bytes)):
         try:
             event = json.loads(event)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
             raise ValidationException(EVENT_NOT_VALID) from None
     if not isinstance(event, dict) or any(name not in event for name in EVENT_REQUIRED_FIELDS):
         raise ValidationException(EVENT_NOT_VALID)

@@ -290,5 +290,5 @@ def test_an_execution_that_fills_its_history_fails_with_the_last_event():
     assert step.status == "FAILED" and step.error == "States.Runtime"
     assert "maximum number of history events (25000)" in step.cause
     ids = [event["id"] for event in step.events]
-    assert ids == list(range(1, interpreter.HISTORY_LIMIT + 1))
+    assert ids == list(range(1, interpreter.MAX_HISTORY_EVENTS + 1))
     assert step.events[-1]["type"] == "ExecutionFailed"
