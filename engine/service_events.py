@@ -319,7 +319,7 @@ class EventsOperations:
                                           f"Reason: {member} is a required argument.")
         try:
             detail = json.loads(entry["Detail"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             detail = None
         if not isinstance(detail, dict):
             return None, _entry_error("MalformedDetail", "Detail is malformed.")
@@ -327,9 +327,13 @@ class EventsOperations:
         if bus != DEFAULT_BUS and self.store.get_bus(bus) is None:
             return None, _entry_error("ResourceNotFoundException", f"Event bus {bus} does not exist.")
         moment = entry.get("Time")
+        try:
+            time_text = delivery.iso_time(float(moment) if moment is not None else now)
+        except (TypeError, ValueError, OverflowError):  # past what a timestamp can hold
+            return None, _entry_error("InvalidArgument", "Parameter Time is not valid.")
         event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": entry["DetailType"],
                  "source": entry["Source"], "account": self.account,
-                 "time": delivery.iso_time(float(moment) if moment is not None else now),
+                 "time": time_text,
                  "region": self.region, "resources": list(entry.get("Resources") or []),
                  "detail": detail}
         return {"id": event["id"], "bus": bus, "event": event, "ingested": now, "rule": None,

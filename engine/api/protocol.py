@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from engine.asl import history
 from engine.errors import ApiError, UnknownOperation, ValidationException
 
 JSON_1_0 = "application/x-amz-json-1.0"
@@ -50,12 +51,15 @@ def decode_body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        # strict UTF-8 first: json.loads would let the bytes of a lone surrogate through
+        body = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as error:
         raise SerializationException(f"The request body is not valid JSON: {error}") from None
     if not isinstance(body, dict):
         raise SerializationException(
             f"The request body must be a JSON object, not a JSON {type(body).__name__}")
+    if history.has_lone_surrogate(body):  # escaped ("\\ud800"): no UTF-8 to store or answer it with
+        raise SerializationException("The request body is not valid JSON: a string holds a lone surrogate")
     return body
 
 
@@ -91,8 +95,11 @@ def _json_default(value: Any) -> Any:
 
 def encode_json(value: Any) -> bytes:
     """A response body: compact JSON, dates as epoch seconds, non-ASCII kept as UTF-8."""
-    return json.dumps(value, default=_json_default, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    text = json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (quoted back in a message): escape it, as ASCII JSON does
+        return json.dumps(value, default=_json_default, separators=(",", ":")).encode("ascii")
 
 
 def error_body(code: str, message: str) -> dict[str, str]:

@@ -57,7 +57,7 @@ def from_json(text: str) -> Any:
         too_deep = _deeper_than(value, MAX_DEPTH)
     if too_deep:
         raise ValueError(f"arrays and objects are nested more than {MAX_DEPTH} deep")
-    if _has_surrogate(value):  # escaped ("\\ud800") ones are only found in the value
+    if has_lone_surrogate(value):  # escaped ("\\ud800") ones are only found in the value
         raise ValueError("a string holds a lone surrogate")
     return value
 
@@ -74,7 +74,9 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def _has_surrogate(value: Any) -> bool:
+def has_lone_surrogate(value: Any) -> bool:
+    """True when a string in ``value`` (keys included) holds a lone surrogate: JSON's
+    ``"\\ud800"`` escape makes one, and it has no UTF-8 encoding to store or send."""
     stack = [value]
     while stack:
         node = stack.pop()

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from engine.asl import jsonpath
+from engine.asl import history, jsonpath
 from engine.asl.scope import Scope
 
 MAX_NESTING = 10  # AWS: "You can nest up to 10 intrinsic functions within a field"
@@ -318,9 +318,12 @@ def _string_to_json(args: list, call: Call, scope: Scope) -> Any:
     if not text.strip():
         return None  # AWS: "" and whitespace parse to null
     try:
-        return json.loads(text, parse_constant=_reject)
-    except ValueError:
+        value = json.loads(text, parse_constant=_reject)
+    except (ValueError, RecursionError):
         raise _Invalid from None
+    if history.has_lone_surrogate(value):  # no UTF-8 for it: the history could not be stored
+        raise _Invalid
+    return value
 
 
 def _reject(constant: str) -> Any:

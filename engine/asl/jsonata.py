@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from engine.asl import history
 from engine.asl.failures import QUERY_EVALUATION_ERROR, Failure
 from engine.asl.scope import Scope
 
@@ -37,7 +39,11 @@ MAX_RANGE = 1000  # AWS's limit on the items $range may produce (as for States.A
 def _library() -> SimpleNamespace:
     """The jsonata-python library (this module is engine.asl.jsonata), imported on first use:
     ~12 ms of start-up (``stepstone run``) that a definition without JSONata never needs."""
+    limit = sys.getrecursionlimit()
     from jsonata import Jsonata, functions, jexception, utils
+    # the library raises the process's recursion limit to 10,000 on import; keep ours, so that
+    # data nested too deeply fails as early (and as cheaply) whether or not JSONata was loaded
+    sys.setrecursionlimit(limit)
     # null: JSONata null; Python None means "undefined" to the library
     return SimpleNamespace(Jsonata=Jsonata, functions=functions, JException=jexception.JException,
                            Utils=utils.Utils, null=utils.Utils.NULL_VALUE)
@@ -218,6 +224,8 @@ def _parse(text: Any = None) -> Any:
     if not isinstance(text, str):
         raise ValueError("$parse expects a string holding JSON")
     parsed = json.loads(text)
+    if history.has_lone_surrogate(parsed):  # no UTF-8 for it: the history could not be stored
+        raise ValueError("$parse: the JSON holds a lone surrogate")
     return _library().null if parsed is None else parsed
 
 

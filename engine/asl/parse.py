@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.asl import history
 from engine.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def load_text(text: str, filename: str = "<string>") -> Loaded:
         raise DefinitionSyntaxError(filename, 1, 1, "the definition is empty")
     try:
         document = json.loads(text)
+        _refuse_lone_surrogates(document, filename, "JSON")
         return Loaded(document, _JsonLines(text, filename).scan())
     except json.JSONDecodeError as exc:
         if _looks_like_json(text):
@@ -78,6 +80,11 @@ def load_text(text: str, filename: str = "<string>") -> Loaded:
 
 TOO_DEEP = "the document is nested too deeply"
 MAX_YAML_NODES = 262_144  # a definition within AWS's 1 MB limit holds fewer values than this
+
+
+def _refuse_lone_surrogates(document: Any, filename: str, syntax: str) -> None:
+    if history.has_lone_surrogate(document):  # an escape such as "\\ud800": no UTF-8 to store it in
+        raise DefinitionSyntaxError(filename, 1, 1, f"invalid {syntax}: a string holds a lone surrogate")
 
 
 def _looks_like_json(text: str) -> bool:
@@ -190,6 +197,7 @@ def _load_yaml(text: str, filename: str) -> Loaded:
         lines: dict[str, int] = {}
         _yaml_lines(node, [], lines, filename, set(), [0])
         document = loader.construct_document(node)
+        _refuse_lone_surrogates(document, filename, "YAML")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

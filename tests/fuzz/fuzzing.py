@@ -248,10 +248,14 @@ MAX_STEPS = 20  # a machine without tasks needs one step (Waits are skipped); re
 
 
 def run_to_end(definition: dict, value):
-    """Start ``definition`` on ``value`` with virtual time and advance it until it ends."""
+    """Start ``definition`` on ``value`` with virtual time and advance it until it ends; None for
+    data that cannot reach the interpreter (a lone surrogate: parse and the API refuse it)."""
     import random
 
-    from engine.asl import interpreter, model
+    from engine.asl import history, interpreter, model
+
+    if history.has_lone_surrogate(definition) or history.has_lone_surrogate(value):
+        return None
 
     built = model.build(definition)
     env = interpreter.Env(random=random.Random(7), new_uuid=lambda: "uuid-1", new_token=lambda: "token",
@@ -264,3 +268,12 @@ def run_to_end(definition: dict, value):
         now = max(now, step.due_at or now) + 1
         step = interpreter.advance(built, step.snapshot, [], now, env, owned=True)
     raise AssertionError(f"still {step.status} after {MAX_STEPS} steps (due at {step.due_at})")
+
+
+def event(label: str) -> None:
+    """hypothesis.event, also callable from the corpus replays (plain tests)."""
+    from hypothesis import event as record
+    from hypothesis.control import currently_in_test_context
+
+    if currently_in_test_context():
+        record(label)
