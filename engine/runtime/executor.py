@@ -160,8 +160,7 @@ class Executor:
             committed = self._commit(owner, [triple for triple in map(self._advance, items)
                                              if triple is not None])
         except Exception:  # the database failed: the inbox still holds what was read from it,
-            self._answers.give_back([(item["execution_arn"], reply)  # and memory gets back the rest
-                                     for item in items for reply in item["replies"]])
+            self._answers.give_back(_replies_of_items(items))  # and memory gets back the rest
             raise
         for item, step, record in committed:
             self._after_commit(item, step, record, inline)
@@ -174,8 +173,8 @@ class Executor:
         now = self.clock.now()
         messages = [message["body"] for message in item["inbox"]] + item.get("replies", [])
         try:
-            step = interpreter.advance(self.model_for(arn, item["snapshot"]), item["snapshot"], messages, now,
-                                       self.env, owned=True)
+            step = interpreter.advance(self.model_for(arn, item["snapshot"]), item["snapshot"],
+                                       messages, now, self.env, owned=True)
         except Exception:  # noqa: BLE001 - the other items of the batch go on
             logger.exception("could not advance %s; it is retried when its lease expires", arn)
             return None
@@ -205,7 +204,7 @@ class Executor:
                 return [triple for triple in advanced if self._commit(owner, [triple])]
         item = advanced[0][0]
         logger.info("%s moved on elsewhere; this step is dropped", item["execution_arn"])
-        self._answers.give_back([(item["execution_arn"], reply) for reply in item["replies"]])
+        self._answers.give_back(_replies_of_items([item]))
         return []
 
     def _after_commit(self, item: dict, step: interpreter.Step, record: Step, inline: bool) -> None:
@@ -291,3 +290,7 @@ class Executor:
 
 def _replies_of(resume: dict[str, Resume]) -> list[tuple[str, dict]]:
     return [(arn, reply) for arn, waiting in resume.items() for reply in waiting.replies]
+
+
+def _replies_of_items(items: list[dict]) -> list[tuple[str, dict]]:
+    return [(item["execution_arn"], reply) for item in items for reply in item["replies"]]

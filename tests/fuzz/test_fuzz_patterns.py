@@ -12,13 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.errors import InvalidEventPattern, ValidationException
-from engine.eventbus.index import RuleIndex
 from engine.eventbus.patterns import check_event, compile_pattern
 
 from fuzzing import DEEP_TEXT, HUGE_NUMBERS, SCALARS, budget, corpus, json_values, mangle
 
 # the strategies of the unit tests, reused (tests/unit is on sys.path: see conftest.py)
-from test_event_index import PATTERN, naive  # noqa: E402
+from test_event_index import PATTERN, indexed, naive  # noqa: E402
 from test_event_patterns import PATTERNS  # noqa: E402
 
 TEXT_ALPHABET = st.sampled_from(list('{}[]":,ab01 .-+eE*\\/trufalsn\n\t') +
@@ -89,12 +88,7 @@ def test_generated_patterns_against_awkward_events(raw, events):
 @budget(100)
 @given(st.lists(PATTERN | AWKWARD_PATTERN, min_size=1, max_size=8), st.lists(EVENTS, min_size=1, max_size=6))
 def test_index_agrees_on_awkward_events(raw_patterns, events):
-    patterns, index = {}, RuleIndex()
-    for number, raw in enumerate(raw_patterns):
-        try:
-            patterns[number] = index.add(number, raw)
-        except InvalidEventPattern:
-            continue
+    patterns, index = indexed(raw_patterns)
     for event in events:
         assert index.match(event) == naive(patterns, event)
 

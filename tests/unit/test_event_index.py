@@ -78,15 +78,21 @@ def naive(patterns: dict, event: dict) -> set:
     return {key for key, pattern in patterns.items() if pattern.matches(event)}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(PATTERN, min_size=1, max_size=12), st.lists(EVENT, min_size=1, max_size=8), st.data())
-def test_index_answers_as_checking_every_pattern(raw_patterns, events, data):
+def indexed(raw_patterns: list) -> tuple[dict, RuleIndex]:
+    """The compilable ones of ``raw_patterns`` by number, and a RuleIndex of them."""
     patterns, index = {}, RuleIndex()
     for number, raw in enumerate(raw_patterns):
         try:
             patterns[number] = index.add(number, raw)
         except InvalidEventPattern:
             continue
+    return patterns, index
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(PATTERN, min_size=1, max_size=12), st.lists(EVENT, min_size=1, max_size=8), st.data())
+def test_index_answers_as_checking_every_pattern(raw_patterns, events, data):
+    patterns, index = indexed(raw_patterns)
     events = events + [instance(data, pattern) for pattern in patterns.values()]
     for event in events:
         assert index.match(event) == naive(patterns, event)
