@@ -451,6 +451,19 @@ class Engine(TaskOperations, RedriveOperations):
             answer["nextToken"] = token
         return answer
 
+    def search_executions(self, state_machine_arn: str | None = None, status_filter: str | None = None,
+                          name_contains: str | None = None, max_results: int | None = None,
+                          next_token: str | None = None) -> dict:
+        """Executions of one state machine or of all, newest first, whose name contains
+        ``name_contains`` (ignoring case): the console's search, beyond ListExecutions."""
+        rows, token = self.store.list_executions(state_machine_arn, status_filter,
+                                                 page_size(max_results), next_token,
+                                                 name_contains=name_contains)
+        answer: dict[str, Any] = {"executions": [_execution_item(r) for r in rows]}
+        if token:
+            answer["nextToken"] = token
+        return answer
+
     def stop_execution(self, execution_arn: str, error: str | None = None, cause: str | None = None,
                        wait: bool = True) -> dict:
         row = self._execution(execution_arn)

@@ -3,8 +3,9 @@
 The facade is synchronous, so each call runs in Starlette's thread pool: a long poll
 (``GetActivityTask``, ``StartSyncExecution``) holds a worker thread, never the event loop.
 The caller owns the engine's lifecycle (background workers); this module only serves requests.
-With a :class:`~engine.api.sigv4.Verifier`, every ``POST /`` must carry a valid SigV4 signature;
-the health routes stay open for load balancers.
+With a :class:`~engine.api.sigv4.Verifier`, every ``POST /`` must carry a valid SigV4 signature
+and the web console (``/console``) asks for a login with one of the same keys; the health
+routes stay open for load balancers.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from engine.api import protocol
 from engine.api.operations import SERVICES, Dispatcher, Service
@@ -31,6 +32,7 @@ def create_app(engine: Any, services: Mapping[str, Service] = SERVICES,
                verifier: Verifier | None = None) -> Starlette:
     """A Starlette app answering AWS JSON-protocol calls with ``engine``'s methods; with a
     ``verifier``, only SigV4-signed calls."""
+    from engine.console.app import create_console  # templates load only with a server
     dispatcher = Dispatcher(engine, services)
 
     async def aws_json(request: Request) -> Response:
@@ -40,6 +42,7 @@ def create_app(engine: Any, services: Mapping[str, Service] = SERVICES,
         Route("/", aws_json, methods=["POST"]),
         Route("/", health, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
+        Mount("/console", create_console(engine, verifier.keys if verifier else None)),
     ])
 
 

@@ -166,6 +166,11 @@ class Verifier:
         self._keys = dict(keys)
         self._clock = clock
 
+    @property
+    def keys(self) -> Mapping[str, str]:
+        """The access keys it accepts (the console's login checks the same pairs)."""
+        return dict(self._keys)
+
     def verify(self, request: SignedRequest, service: str) -> Authorization:
         """The request's authorization when its signature is good for ``service``; else the AWS
         error. Checks run in AWS's order: the header's shape, the key, the scope, the clock and

@@ -81,11 +81,15 @@ def get_execution_txn(conn: sa.Connection, arn: str) -> dict | None:
     return dict(found) if found else None
 
 
-def list_executions_txn(conn: sa.Connection, state_machine_arn: str, status: str | None,
-                        limit: int, after: str | None,
-                        redriven: bool | None = None) -> tuple[list[dict], str | None]:
-    query = (sa.select(executions).where(_ex.state_machine_arn == state_machine_arn)
-             .order_by(_ex.start_date.desc(), _ex.arn.desc()).limit(limit + 1))
+def list_executions_txn(conn: sa.Connection, state_machine_arn: str | None, status: str | None,
+                        limit: int, after: str | None, redriven: bool | None = None,
+                        name_contains: str | None = None) -> tuple[list[dict], str | None]:
+    query = sa.select(executions).order_by(_ex.start_date.desc(), _ex.arn.desc()).limit(limit + 1)
+    if state_machine_arn is not None:
+        query = query.where(_ex.state_machine_arn == state_machine_arn)
+    if name_contains:
+        # case-insensitive, with LIKE's wildcards taken literally
+        query = query.where(sa.func.lower(_ex.name).contains(name_contains.lower(), autoescape=True))
     if status is not None:
         query = query.where(_ex.status == status)
     if redriven is not None:

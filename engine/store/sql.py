@@ -159,16 +159,18 @@ class Store:
         with self._txn(write=True) as conn:
             executions.update_execution_txn(conn, arn, changes)
 
-    def list_executions(self, state_machine_arn: str, status: str | None, limit: int,
-                        after: str | None = None,
-                        redriven: bool | None = None) -> tuple[list[dict], str | None]:
-        """A page of one state machine's executions, newest first, and the next cursor.
+    def list_executions(self, state_machine_arn: str | None, status: str | None, limit: int,
+                        after: str | None = None, redriven: bool | None = None,
+                        name_contains: str | None = None) -> tuple[list[dict], str | None]:
+        """A page of executions (of one state machine, or of all), newest first, and the next
+        cursor.
 
-        ``redriven``: only executions redriven at least once (True) or never (False).
+        ``redriven``: only executions redriven at least once (True) or never (False);
+        ``name_contains``: only names containing this text, ignoring case.
         """
         with self._txn() as conn:
             return executions.list_executions_txn(conn, state_machine_arn, status, limit, after,
-                                                  redriven)
+                                                  redriven, name_contains)
 
     # -- redrives -----------------------------------------------------------------------------
 
