@@ -104,7 +104,8 @@ def read_history(events: Iterable[dict], status: str) -> ExecutionView:
             state = run.name
             if kind in SCHEDULED_TYPES:
                 run.attempts += 1
-            if _is_failure(kind, details):
+            # the execution's own end is not the state's error: its status decides open runs
+            if _is_failure(kind, details) and not kind.startswith("Execution"):
                 run.errors.append({"error": details.get("error"), "cause": details.get("cause"),
                                    "event": kind})
         status = _END_STATUS.get(kind, status)
