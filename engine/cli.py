@@ -156,8 +156,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _settle_heap()
     print(f"stepstone: serving the Step Functions and EventBridge APIs on http://{args.host}:{args.port} "
           f"(database {engine.settings.db_url}; "
-          f"{f'SigV4 signatures required, {len(keys)} access key(s)' if keys else 'no authentication'})",
-          file=sys.stderr)
+          f"{f'SigV4 signatures required, {len(keys)} access key(s)' if keys else 'no authentication'}); "
+          f"console at http://{args.host}:{args.port}/console", file=sys.stderr)
     try:
         server.run()
     finally:
