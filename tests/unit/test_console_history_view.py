@@ -1,7 +1,9 @@
 """The execution page's reading of a history: state runs, outcomes, the timeline."""
 from __future__ import annotations
 
-from engine.console.history_view import fold_outcomes, read_history
+from hypothesis import given, strategies as st
+
+from engine.console.history_view import OUTCOMES, fold_outcomes, read_history
 
 
 def history(*entries):
@@ -90,3 +92,30 @@ def test_the_timeline_measures_elapsed_time_and_gaps():
 def test_an_empty_history_reads_as_nothing():
     view = read_history([], "RUNNING")
     assert (view.runs, view.outcomes, view.timeline) == ([], {}, [])
+
+
+names = st.sampled_from(["A", "B", "C"])
+step = st.one_of(
+    st.tuples(st.just("enter"), names), st.tuples(st.just("exit"), names),
+    st.tuples(st.sampled_from(["TaskScheduled", "TaskFailed", "TaskSucceeded", "ExecutionFailed",
+                               "MapIterationFailed", "WaitStateExited"]), st.none()))
+
+
+@given(st.lists(step, max_size=40), st.sampled_from(
+    ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"]))
+def test_any_history_reads_into_one_run_per_entry_and_known_outcomes(steps, status):
+    entries = []
+    for kind, name in steps:
+        if kind == "enter":
+            entries.append(entered("Task", name))
+        elif kind == "exit":
+            entries.append(exited("Task", name))
+        else:
+            entries.append((kind, {"error": "E"} if "Failed" in kind else {}))
+    view = read_history(history(*entries), status)
+    assert len(view.runs) == sum(1 for kind, _ in steps if kind == "enter")
+    assert len(view.timeline) == len(steps)
+    assert set(view.outcomes) == {run.name for run in view.runs}
+    assert set(view.outcomes.values()) <= set(OUTCOMES)
+    for run in view.runs:
+        assert run.exited is None or run.exited >= run.entered
