@@ -167,7 +167,8 @@ def _comparison(variable: str, field_name: str, value: Any) -> str:
     operator = field_name.removesuffix("Path")
     for prefix in _TYPES:
         if operator.startswith(prefix) and operator[len(prefix):] in _OPERATORS:
-            shown = value if path else json.dumps(value, ensure_ascii=False)
+            shown = value if path or not isinstance(value, str) else f'"{value}"'
+            shown = shown if isinstance(shown, str) else json.dumps(shown)
             return f"{variable} {_OPERATORS[operator[len(prefix):]]} {shown}"
     return ""
 
