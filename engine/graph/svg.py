@@ -79,7 +79,7 @@ def to_svg(graph: Graph, outcomes: Mapping[str, str] | None = None) -> str:
            f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
            f'markerHeight="7" orient="auto-start-reverse"><path class="arrowhead" d="M0,0 L10,5 L0,10 z"/>'
            f"</marker></defs>",
-           f'<g transform="translate({_n(MARGIN)},{_n(MARGIN)})">']
+           f'<g class="canvas" transform="translate({_n(MARGIN)},{_n(MARGIN)})">']
     _scope(placed, outcomes, marker, out)
     out.append("</g></svg>")
     return "\n".join(out) + "\n"
