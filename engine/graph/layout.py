@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from engine.graph.model import END, START, Edge, Graph, Node
+from engine.graph.model import Edge, Graph, Node
 
 CHAR_WIDTH, SMALL_CHAR_WIDTH = 7.0, 6.0  # px per character at the 13px and 11px fonts
 NAME_CHARS = 40  # longer state names are clipped in the picture (the full name is its tooltip)
@@ -339,7 +339,8 @@ def _back_routes(edges: dict[int, Edge], vertices: dict[str, _Vertex], rows: lis
         points = ((sx, source.y + source.h), (sx, below), (lane, below), (lane, above), (tx, above),
                   (tx, target.y))
         middle = (below + above) / 2
-        label = Box(lane - label_width / 2, middle - LABEL_HEIGHT / 2, label_width, LABEL_HEIGHT) if edge.label else None
+        label = (Box(lane - label_width / 2, middle - LABEL_HEIGHT / 2, label_width, LABEL_HEIGHT)
+                 if edge.label else None)
         routes[index] = PlacedEdge(edge, points, label, back=True)
     return routes
 

@@ -1,7 +1,8 @@
 """A graph -> Mermaid flowchart text.
 
-Every state is one node. A Parallel or Map state is a node inside a subgraph of its own, which holds one nested subgraph per branch (a Map's item processor is its
-one branch); a dotted ``branch`` link joins the state's node to each branch's Start.
+Every state is one node. A Parallel or Map state is a node inside a subgraph of its own, which
+holds one nested subgraph per branch (a Map's item processor is its one branch); a dotted
+``branch`` link joins the state's node to each branch's Start.
 
 Labels are always quoted, and the characters that could end a quoted label or be read as markup
 (``" # < > & | ; ` ``, newlines) become Mermaid's numeric entities (``#34;``), so any state name,
@@ -10,7 +11,7 @@ Choice rule or error name renders as text.
 from __future__ import annotations
 
 from engine.graph.ids import group_key, node_ids
-from engine.graph.model import CATCH, DEFAULT, END, START, Graph, Node
+from engine.graph.model import CATCH, END, START, Graph, Node
 
 _ESCAPED = set('"#<>&|;`')
 _SHAPES = {START: '(["{}"])', END: '(["{}"])', "Choice": '{{{{"{}"}}}}'}

@@ -126,7 +126,8 @@ def _transitions(name: str, state: dict, language: str) -> list[Edge]:
         edges.append(Edge(name, state["Default"], DEFAULT, "Default"))
     for catcher in state.get("Catch") or []:
         if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
-            edges.append(Edge(name, catcher["Next"], CATCH, clip(", ".join(map(str, catcher.get("ErrorEquals") or [])))))
+            errors = ", ".join(map(str, catcher.get("ErrorEquals") or []))
+            edges.append(Edge(name, catcher["Next"], CATCH, clip(errors)))
     return edges
 
 

@@ -54,7 +54,8 @@ STYLE = """
 .stepstone-graph .outcome-succeeded>.shape{fill:#e3f6e5;stroke:#2e9d44;stroke-width:2}
 .stepstone-graph .outcome-failed>.shape{fill:#fde4e4;stroke:#d32f2f;stroke-width:2}
 .stepstone-graph .outcome-caught>.shape{fill:#fff0e0;stroke:#ef6c00;stroke-width:2}
-.stepstone-graph .outcome-running>.shape{fill:#e3f0fd;stroke:#1e6fd9;stroke-width:2;animation:stepstone-pulse 1.4s ease-in-out infinite}
+.stepstone-graph .outcome-running>.shape{fill:#e3f0fd;stroke:#1e6fd9;stroke-width:2}
+.stepstone-graph .outcome-running>.shape{animation:stepstone-pulse 1.4s ease-in-out infinite}
 .stepstone-graph .outcome-retried>.shape{fill:#fff9db;stroke:#e0b000;stroke-width:2}
 .stepstone-graph .outcome-aborted>.shape{fill:#eeeeee;stroke:#757575;stroke-width:2}
 .stepstone-graph .outcome-not-run{opacity:.55}

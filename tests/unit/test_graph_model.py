@@ -65,8 +65,8 @@ def test_choice_labels_read_like_the_rule():
     assert choice_label({"Variable": "$.a", "NumericLessThanEqualsPath": "$.b"}, 0) == "$.a <= $.b"
     assert choice_label({"Variable": "$.p", "IsPresent": False}, 0) == "$.p is not present"
     assert choice_label({"Not": {"Variable": "$.f", "BooleanEquals": True}}, 0) == "not ($.f == true)"
-    assert choice_label({"Or": [{"Variable": "$.a", "IsNull": True},
-                                {"Variable": "$.b", "StringMatches": "x*"}]}, 0) == '($.a is null) or ($.b matches "x*")'
+    either = {"Or": [{"Variable": "$.a", "IsNull": True}, {"Variable": "$.b", "StringMatches": "x*"}]}
+    assert choice_label(either, 0) == '($.a is null) or ($.b matches "x*")'
     assert choice_label({"Condition": "{% $states.input.n > 3 %}"}, 0, "JSONata") == "$states.input.n > 3"
     assert choice_label({"Condition": True}, 1, "JSONata") == "true"
     assert choice_label({"Mystery": 1}, 2) == "Choice #3"
