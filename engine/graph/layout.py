@@ -106,6 +106,7 @@ class _Vertex:
     order: float = 0.0  # position inside its layer
     x: float = 0.0  # centre
     y: float = 0.0  # top
+    row: tuple[float, float] = (0.0, 0.0)  # top and bottom of its layer's row
 
 
 def _scope(graph: Graph) -> PlacedScope:
@@ -275,6 +276,7 @@ def _place(layers: list[list[_Vertex]], chains: dict[int, list[_Vertex]]) -> lis
         height = max((v.h for v in layer), default=0.0)
         for vertex in layer:
             vertex.y = y + (height - vertex.h) / 2
+            vertex.row = (y, y + height)
         _place_row(layer, above)
         rows.append((y, y + height))
         y += height + ROW_GAP
@@ -314,13 +316,14 @@ def _bare(vertex: _Vertex) -> bool:
 # --- 5. edges ------------------------------------------------------------------------------------------
 def _forward(edge: Edge, chain: list[_Vertex]) -> PlacedEdge:
     source, *dummies, target = chain
-    points = [(source.x, source.y + source.h)]
+    # vertical inside every row: a node shorter than its row leaves and enters it straight
+    points = [(source.x, source.y + source.h), (source.x, source.row[1])]
     label = None
-    for dummy in dummies:
-        points.extend([(dummy.x, dummy.y), (dummy.x, dummy.y + dummy.h)] if dummy.h else [(dummy.x, dummy.y)])
+    for dummy in dummies:  # straight down through each row, never across a corner of a tall node in it
+        points.extend([(dummy.x, dummy.row[0]), (dummy.x, dummy.row[1])])
         if dummy.h and label is None:
             label = Box(dummy.x - dummy.w / 2, dummy.y, dummy.w, dummy.h)
-    points.append((target.x, target.y))
+    points.extend([(target.x, target.row[0]), (target.x, target.y)])
     return PlacedEdge(edge, _without_repeats(points), label, back=False)
 
 
