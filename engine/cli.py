@@ -1,6 +1,6 @@
 """The ``stepstone`` command: run, validate, serve, worker, db upgrade/purge and inspection verbs.
 
-Exit codes: 0 success; 1 a failed execution or invalid definitions (validate); 2 bad usage or an
+Exit codes: 0 success; 1 a failed execution or invalid definitions (validate, graph); 2 bad usage or an
 invalid definition given to ``run``.
 """
 from __future__ import annotations
@@ -121,6 +121,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if failed:
         return EXIT_FAILED
     print("ok")
+    return EXIT_OK
+
+
+GRAPH_SUFFIXES = {".svg": "svg", ".dot": "dot", ".gv": "dot"}  # --output's suffix picks --format
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """A definition's picture; an invalid definition is reported as `validate` reports it."""
+    try:
+        loaded = parse.load_file(args.file)
+    except errors.DefinitionError as error:
+        print(f"{args.file}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    problems = validate.validate(loaded.document, args.type, loaded.lines)
+    for line in validate.format_for_cli(args.file, problems):
+        print(line, file=sys.stderr)
+    if any(p.severity == "ERROR" for p in problems):
+        return EXIT_FAILED
+    from engine.graph import render
+    fmt = args.format or GRAPH_SUFFIXES.get(Path(args.output or "").suffix.lower(), "mermaid")
+    text = render(loaded.document, fmt)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -418,6 +443,13 @@ def _parser() -> argparse.ArgumentParser:
                     db=False)
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
+
+    graph = command("graph", cmd_graph, "draw a definition as Mermaid, Graphviz DOT or SVG", db=False)
+    graph.add_argument("file", metavar="FILE")
+    graph.add_argument("--format", choices=["mermaid", "dot", "svg"],
+                       help="default: svg for --output *.svg, dot for *.dot or *.gv, else mermaid")
+    graph.add_argument("--output", metavar="PATH", help="write here instead of standard output")
+    graph.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
 
     serve = command("serve", cmd_serve, "serve the AWS-compatible API and run the executor", handlers=True)
     serve.add_argument("--host", default="127.0.0.1")
