@@ -42,9 +42,13 @@ def waiting_tasks(engine: Any) -> list[dict]:
 
 
 def graph_svg(definition: str, outcomes: dict[str, str] | None) -> str:
-    """The definition drawn as SVG, states coloured by ``outcomes`` (state name -> outcome)."""
-    from engine.graph import render  # the layout code loads only when a page draws a graph
-    return render(json.loads(definition), "svg", outcomes)
+    """The definition drawn as SVG; with ``outcomes`` (state name -> outcome, of an execution)
+    its states are coloured by them and the states it never entered are faded."""
+    from engine.graph import build_graph, to_svg  # the layout code loads with the first graph
+    graph = build_graph(json.loads(definition))
+    if outcomes is not None:
+        outcomes = {name: outcomes.get(name, "not-run") for name in graph.state_names()}
+    return to_svg(graph, outcomes)
 
 
 # -- template filters ---------------------------------------------------------------------------
