@@ -62,23 +62,15 @@ def _main(argv: list[str] | None) -> int:
 
 # --- commands ------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
-    try:
-        loaded = parse.load_file(args.file)
-    except errors.DefinitionError as error:
-        print(f"{args.file}: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    problems = validate.validate(loaded.document, args.type, loaded.lines)
-    problems = [p for p in problems if p.severity == "ERROR"]
-    if problems:
-        for line in validate.format_for_cli(args.file, problems):
-            print(line, file=sys.stderr)
+    document = _valid_document(args.file, args.type, warnings=False)
+    if document is None:
         return EXIT_USAGE
     text_input = _input_text(args.input)
     name = _machine_name(Path(args.file).stem)
-    mocks = _mocks(args.mock_config, args.test_case, name, loaded.document)
+    mocks = _mocks(args.mock_config, args.test_case, name, document)
     engine = _engine(args, db_default=MEMORY_DB, mocks=mocks, skip_waits=args.skip_waits)
     with engine:
-        machine_arn = _ensure_state_machine(engine, name, json.dumps(loaded.document), args.type)
+        machine_arn = _ensure_state_machine(engine, name, json.dumps(document), args.type)
         started = engine.start_execution(machine_arn, name=args.name, input=text_input)
         described = _follow(engine, started["executionArn"], progress=sys.stderr.isatty() or args.progress)
     if described["status"] == "SUCCEEDED":
@@ -87,6 +79,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"{described['status']}: {described.get('error') or ''}"
           f"{': ' + described['cause'] if described.get('cause') else ''}", file=sys.stderr)
     return EXIT_FAILED
+
+
+def _valid_document(file: str, type_: str, warnings: bool) -> dict | None:
+    """The definition in ``file`` when it loads and validates; else None, and what is wrong
+    (with the warnings too when ``warnings``) is on stderr."""
+    try:
+        loaded = parse.load_file(file)
+    except errors.DefinitionError as error:
+        print(f"{file}: {error}", file=sys.stderr)
+        return None
+    problems = validate.validate(loaded.document, type_, loaded.lines)
+    shown = problems if warnings else [p for p in problems if p.severity == "ERROR"]
+    for line in validate.format_for_cli(file, shown):
+        print(line, file=sys.stderr)
+    return None if any(p.severity == "ERROR" for p in problems) else loaded.document
 
 
 def _follow(engine, execution_arn: str, progress: bool) -> dict:
@@ -129,19 +136,12 @@ GRAPH_SUFFIXES = {".svg": "svg", ".dot": "dot", ".gv": "dot"}  # --output's suff
 
 def cmd_graph(args: argparse.Namespace) -> int:
     """A definition's picture; an invalid definition is reported as `validate` reports it."""
-    try:
-        loaded = parse.load_file(args.file)
-    except errors.DefinitionError as error:
-        print(f"{args.file}: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    problems = validate.validate(loaded.document, args.type, loaded.lines)
-    for line in validate.format_for_cli(args.file, problems):
-        print(line, file=sys.stderr)
-    if any(p.severity == "ERROR" for p in problems):
+    document = _valid_document(args.file, args.type, warnings=True)
+    if document is None:
         return EXIT_FAILED
     from engine.graph import render
     fmt = args.format or GRAPH_SUFFIXES.get(Path(args.output or "").suffix.lower(), "mermaid")
-    text = render(loaded.document, fmt)
+    text = render(document, fmt)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
