@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Iterable
+from typing import Any
 
 from engine.observability import spans
 from engine.observability.counters import Counters
@@ -59,9 +59,16 @@ class Observer:
             self.counters.add(self.counters.started, (machine,))
         self.committed([(arn, step, None)])
 
-    def committed(self, steps: Iterable[tuple[str, Any, dict | None]]) -> None:
+    def committed(self, steps: list[tuple[str, Any, dict | None]]) -> None:
         """Steps committed together: (execution ARN, interpreter Step, ``spans.open_states``
-        of the snapshot the step began from, or None when there was none or no tracing)."""
+        of the snapshot the step began from, or None when there was none or no tracing).
+        Never raises: the caller still has the steps' commands to carry out."""
+        try:
+            self._committed(steps)
+        except Exception:  # noqa: BLE001 - observing must not stop the execution it observes
+            logger.exception("could not observe %d committed step(s)", len(steps))
+
+    def _committed(self, steps: list[tuple[str, Any, dict | None]]) -> None:
         finished = []
         counters = self.counters
         with counters.lock:
