@@ -301,13 +301,15 @@ class HttpMode(Mode):
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         db = f"sqlite:///{self.tmp / f'http-{port}.db'}"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "engine", "serve", "--port", str(port), "--db", db, "--handlers", HANDLERS],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = self.tmp / f"http-{port}.log"  # not a pipe: serve logs every execution's end
+        with open(log, "wb") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "engine", "serve", "--port", str(port), "--db", db, "--handlers", HANDLERS],
+                cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr)
         deadline = time.time() + 30
         while time.time() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"stepstone serve exited: {process.stderr.read().decode()}")
+                raise RuntimeError(f"stepstone serve exited: {log.read_text(errors='replace')}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 return process, f"http://127.0.0.1:{port}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import logging
 import re
 import signal
 import sys
@@ -28,6 +29,7 @@ RETENTION_HELP = ("delete finished executions, settled events and dead letters o
                   "(default: STEPSTONE_RETENTION_DAYS or 90; 0 keeps everything)")
 SOURCES_HELP = ("broker event sources file (JSON/YAML: Redis Streams, NATS JetStream; "
                 "default: STEPSTONE_SOURCES)")
+logger = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if document is None:
         return EXIT_USAGE
     text_input = _input_text(args.input)
+    logging.getLogger("engine.executions").setLevel(logging.ERROR)  # run reports the end itself
     name = _machine_name(Path(args.file).stem)
     mocks = _mocks(args.mock_config, args.test_case, name, document)
     engine = _engine(args, db_default=MEMORY_DB, mocks=mocks, skip_waits=args.skip_waits)
@@ -176,31 +179,57 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not keys and args.host not in LOOPBACK_HOSTS:
         print(f"stepstone: {NO_KEYS_OFF_LOOPBACK.format(host=args.host)}", file=sys.stderr)
         return EXIT_USAGE
+    finish = _observe_process(args)
     engine = _engine(args).start(args.workers)
     server = build_server(engine, args.host, args.port, Verifier(keys) if keys else None)
     _settle_heap()
-    print(f"stepstone: serving the Step Functions and EventBridge APIs on http://{args.host}:{args.port} "
-          f"(database {engine.settings.db_url}; "
-          f"{f'SigV4 signatures required, {len(keys)} access key(s)' if keys else 'no authentication'}); "
-          f"console at http://{args.host}:{args.port}/console", file=sys.stderr)
+    logger.info("serving the Step Functions and EventBridge APIs on http://%s:%d (database %s; %s); "
+                "console at /console, metrics at /metrics", args.host, args.port,
+                engine.settings.db_url,
+                f"SigV4 signatures required, {len(keys)} access key(s)" if keys else "no authentication")
     try:
         server.run()
     finally:
         engine.close()
+        finish()
     return EXIT_OK
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    finish = _observe_process(args)
     engine = _engine(args).start(args.workers)
+    if args.metrics_port is not None:
+        from engine.observability import process
+        stop_metrics = process.serve_metrics(engine, args.metrics_host, args.metrics_port)
+    else:
+        stop_metrics = None
     _settle_heap()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    print(f"stepstone: worker running on {engine.settings.db_url}", file=sys.stderr)
+    logger.info("worker running on %s", engine.settings.db_url)
     try:
         done.wait()
     finally:
+        if stop_metrics is not None:
+            stop_metrics()
         engine.close()
+        finish()
     return EXIT_OK
+
+
+def _observe_process(args: argparse.Namespace):
+    """Logs (--log-format/--log-level) and tracing (OTEL_*) of serve and worker; returns what
+    to call at exit."""
+    from engine.observability import process
+    settings = from_environment().with_flags(log_format=args.log_format, log_level=args.log_level)
+    return process.set_up(settings)
+
+
+def _observability_flags(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--log-format", choices=["json", "text"],
+                     help="stderr log lines (default: STEPSTONE_LOG_FORMAT or json)")
+    sub.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                     help="(default: STEPSTONE_LOG_LEVEL or INFO: a record per execution's end)")
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -461,12 +490,18 @@ def _parser() -> argparse.ArgumentParser:
                             "{AKID: secret} or a list of {access_key_id, secret_access_key}); "
                             "required off loopback (default: STEPSTONE_ACCESS_KEYS_FILE)")
     serve.add_argument("--retention-days", type=float, metavar="N", help=RETENTION_HELP)
+    _observability_flags(serve)
 
     worker = command("worker", cmd_worker, "run only the executor (scale out on a shared PostgreSQL)",
                      handlers=True)
     worker.add_argument("--workers", type=int, default=None)
     worker.add_argument("--sources", metavar="FILE", help=SOURCES_HELP)
     worker.add_argument("--retention-days", type=float, metavar="N", help=RETENTION_HELP)
+    _observability_flags(worker)
+    worker.add_argument("--metrics-port", type=int, metavar="N",
+                        help="answer Prometheus scrapes on GET :N/metrics (default: no metrics)")
+    worker.add_argument("--metrics-host", default="127.0.0.1",
+                        help="the address of --metrics-port (0.0.0.0: every interface)")
 
     db = commands.add_parser("db", help="database administration")
     db_commands = db.add_subparsers(title="db commands", metavar="COMMAND")

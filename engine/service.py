@@ -24,6 +24,8 @@ from engine.asl import history, interpreter, model, parse, timestamps, validate
 from engine.clock import Clock
 from engine.eventbus import status
 from engine.eventbus.dispatcher import Dispatcher
+from engine.observability import spans
+from engine.observability.observer import Observer
 from engine.paging import page_size
 from engine.runtime import connections, handlers
 from engine.runtime.executor import Executor, final_columns, output_text
@@ -36,6 +38,7 @@ from engine.store import Store
 
 if TYPE_CHECKING:
     from engine.eventbus import sources as event_sources
+    from engine.observability.metrics import Metrics
     from engine.service_events import EventsOperations
 
 MAX_INPUT_BYTES = 256 * 1024
@@ -53,7 +56,10 @@ class Engine(TaskOperations, RedriveOperations):
     """A Stepstone engine over one database (``sqlite://`` for a throw-away in-memory one)."""
 
     def __init__(self, db_url: str | None = None, *, settings: Settings | None = None,
-                 clock: Clock | None = None, upgrade: bool = True, mocks=None):
+                 clock: Clock | None = None, upgrade: bool = True, mocks=None,
+                 tracer_provider: Any = None):
+        """``tracer_provider``: an OpenTelemetry TracerProvider for this engine's spans
+        (default: the global one, once configured; none: no spans)."""
         self.settings = (settings or from_environment()).with_flags(db_url=db_url)
         self.clock = clock or Clock()
         self.store = Store(self.settings.db_url)
@@ -85,10 +91,14 @@ class Engine(TaskOperations, RedriveOperations):
         self._listener = None  # wakeups.Listener on PostgreSQL, from start()
         self._handler_pool: futures.ThreadPoolExecutor | None = None  # StartSyncExecution's handlers
         self._init_tasks()
+        # counters, spans and the log record of each end, from committed steps (observability/)
+        self.observer = Observer(tracer_provider=tracer_provider)
         # mocks: an engine.runtime.mocks.Session whose test case answers mocked Task states
         self.executor = Executor(self.store, self.settings, self.clock, self._model_of_execution,
-                                 self.env, services=EngineServices(self), mocks=mocks)
-        self.dispatcher = Dispatcher(self.store, self.settings, self.clock, self._start_target)
+                                 self.env, services=EngineServices(self), mocks=mocks,
+                                 observer=self.observer)
+        self.dispatcher = Dispatcher(self.store, self.settings, self.clock, self._start_target,
+                                     on_delivery=self.observer.delivery)
         self.retention = Retention(self.store, self.settings, self.clock)
 
     @functools.cached_property
@@ -98,6 +108,15 @@ class Engine(TaskOperations, RedriveOperations):
         from engine.service_events import EventsOperations
 
         return EventsOperations(self)
+
+    @functools.cached_property
+    def metrics(self) -> Metrics:
+        """This engine's Prometheus metrics: ``metrics.render()`` is the text ``GET /metrics``
+        answers, ``metrics.registry`` the CollectorRegistry (its own, not the global one)."""
+        # built on first use: prometheus_client costs `stepstone run` ~60 ms to import
+        from engine.observability.metrics import Metrics
+
+        return Metrics(self.observer.counters, lambda: self.store.gauges(self.clock.now()))
 
     @classmethod
     def in_memory(cls, **settings: Any) -> "Engine":
@@ -333,6 +352,7 @@ class Engine(TaskOperations, RedriveOperations):
                                         step.token_changes, published)
         except errors.ConflictError:
             return self._same_start(self.store.get_execution(arn), text, started_by)
+        self.observer.started(arn, step)
         if env is self.env:
             self.executor.dispatch(arn, step.commands)
         self.executor.wake()
@@ -384,6 +404,7 @@ class Engine(TaskOperations, RedriveOperations):
         """Run an EXPRESS execution to its end in this thread; handlers run on a pool so that a
         task's TimeoutSeconds fires on time even while its handler is still busy."""
         step = interpreter.start(machine, context, value, started, self.env, text)
+        self.observer.started(arn, step)  # counted and traced as it runs, though nothing is stored
         running: dict[futures.Future, dict] = {}
         while not step.finished:
             now = self.clock.now()
@@ -401,7 +422,9 @@ class Engine(TaskOperations, RedriveOperations):
                 replies = [reply for future in done for reply in future.result()]
                 for future in done:
                     running.pop(future)
+            before = spans.open_states(step.snapshot) if self.observer.tracing else None
             step = interpreter.advance(machine, step.snapshot, replies, self.clock.now(), self.env)
+            self.observer.committed([(arn, step, before)])
         return step
 
     def _sync_pool(self) -> futures.ThreadPoolExecutor:

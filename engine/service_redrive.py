@@ -61,6 +61,7 @@ class RedriveOperations:
                                token_changes=step.token_changes, now=now)
         except errors.ConflictError:
             return self._lost_redrive_race(row["arn"], client_token, now)
+        self.observer.committed([(row["arn"], step, None)])
         self.executor.dispatch(row["arn"], step.commands)
         self.executor.wake()
         if step.token_changes:

@@ -35,6 +35,8 @@ class Settings:
     # (AWS keeps executions 90 days); 0 keeps everything
     retention_days: float = 90.0
     retention_interval_seconds: float = 3600.0  # how often serve/worker purge
+    log_format: str = "json"  # serve/worker log lines on stderr: json or text
+    log_level: str = "INFO"  # INFO: one record per execution's end, plus warnings and errors
 
     def with_flags(self, **flags) -> "Settings":
         """Override with the flags that were given (None means "not given")."""
@@ -67,6 +69,8 @@ def from_environment(environ: dict | None = None) -> Settings:
         # set but empty means "keep forever", like 0; unset is AWS's 90 days
         retention_days=float(env.get("STEPSTONE_RETENTION_DAYS", "90") or 0),
         retention_interval_seconds=float(env.get("STEPSTONE_RETENTION_INTERVAL_SECONDS", "3600")),
+        log_format=env.get("STEPSTONE_LOG_FORMAT", "json").lower(),
+        log_level=env.get("STEPSTONE_LOG_LEVEL", "INFO").upper(),
     )
 
 

@@ -5,7 +5,8 @@ The facade is synchronous, so each call runs in Starlette's thread pool: a long 
 The caller owns the engine's lifecycle (background workers); this module only serves requests.
 With a :class:`~engine.api.sigv4.Verifier`, every ``POST /`` must carry a valid SigV4 signature
 and the web console (``/console``) asks for a login with one of the same keys; the health
-routes stay open for load balancers.
+routes stay open for load balancers, and ``GET /metrics`` for Prometheus (counts and gauges
+labelled by state machine, never a payload).
 """
 from __future__ import annotations
 
@@ -38,10 +39,16 @@ def create_app(engine: Any, services: Mapping[str, Service] = SERVICES,
     async def aws_json(request: Request) -> Response:
         return await handle_aws_request(dispatcher, request, verifier)
 
+    async def metrics(request: Request) -> Response:
+        """Prometheus' text exposition (a scrape reads the gauges from the database)."""
+        text = await run_in_threadpool(engine.metrics.render)
+        return Response(text, media_type=engine.metrics.content_type)
+
     return Starlette(routes=[
         Route("/", aws_json, methods=["POST"]),
         Route("/", health, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Mount("/console", create_console(engine, verifier.keys if verifier else None)),
     ])
 
@@ -99,9 +106,10 @@ def aws_response(status: int, content: bytes, content_type: str) -> Response:
 
 def build_server(engine: Any, host: str, port: int,
                  verifier: Verifier | None = None) -> uvicorn.Server:
-    """A uvicorn server for ``engine`` (quiet: warnings only, no access log), not yet running."""
+    """A uvicorn server for ``engine`` (quiet: warnings only, no access log), not yet running.
+    Its records go to the root logger's handlers (``observability.logs``), not uvicorn's own."""
     config = uvicorn.Config(create_app(engine, verifier=verifier), host=host, port=port,
-                            log_level="warning", access_log=False)
+                            log_level="warning", access_log=False, log_config=None)
     return uvicorn.Server(config)
 
 

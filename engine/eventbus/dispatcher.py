@@ -41,11 +41,15 @@ FINAL_ERRORS = (transform.TransformError, errors.InvalidExecutionInput, errors.I
                 errors.InvalidName)
 
 StartTarget = Callable[[str, str, str], str]  # (state machine ARN, name, input) -> execution ARN
+OnDelivery = Callable[[str, str, str], None]  # (bus, rule, outcome): an attempt's outcome recorded
+DELIVERED_OUTCOME, RETRYING_OUTCOME, DEAD_OUTCOME = "delivered", "retrying", "dead"
 
 
 class Dispatcher:
-    def __init__(self, store: Store, settings: Settings, clock: Clock, start_target: StartTarget):
+    def __init__(self, store: Store, settings: Settings, clock: Clock, start_target: StartTarget,
+                 on_delivery: OnDelivery | None = None):
         self.store = store
+        self.on_delivery = on_delivery or (lambda bus, rule, outcome: None)  # the metrics
         self.settings = settings
         self.clock = clock
         self.start_target = start_target
@@ -215,6 +219,7 @@ class Dispatcher:
             self.store.settle_delivery(owner, item, {
                 "status": DELIVERED, "execution_arn": execution, "next_attempt": None})
             item["status"] = DELIVERED
+            self.on_delivery(item["bus"], item["rule"], DELIVERED_OUTCOME)
 
     def _failed(self, row: dict, item: dict, owner: str, error: str) -> None:
         attempts = item["attempts"] + 1
@@ -226,13 +231,16 @@ class Dispatcher:
             self._dead(item, owner, attempts, error)
             return
         logger.info("delivery of event %s to %s failed (attempt %d), retrying: %s",
-                    item["event_id"], item["target"]["Arn"], attempts, error)
+                    item["event_id"], item["target"]["Arn"], attempts, error,
+                    extra=_delivery_fields(item))
         self.store.settle_delivery(owner, item, {"attempts": attempts, "next_attempt": retry_at,
                                                  "last_error": error})
+        self.on_delivery(item["bus"], item["rule"], RETRYING_OUTCOME)
 
     def _dead(self, item: dict, owner: str, attempts: int, error: str) -> None:
         logger.warning("event %s could not be delivered to %s after %d attempt(s): %s",
-                       item["event_id"], item["target"]["Arn"], attempts, error)
+                       item["event_id"], item["target"]["Arn"], attempts, error,
+                       extra=_delivery_fields(item))
         letter = {"event_id": item["event_id"], "bus": item["bus"], "rule": item["rule"],
                   "target_id": item["target_id"], "target_arn": item["target"]["Arn"],
                   "dead_letter_arn": (item["target"].get("DeadLetterConfig") or {}).get("Arn"),
@@ -241,6 +249,7 @@ class Dispatcher:
                                                  "next_attempt": None, "last_error": error},
                                    dead_letter=letter)
         item["status"] = DEAD
+        self.on_delivery(item["bus"], item["rule"], DEAD_OUTCOME)
 
 
 def _rule_indexes(rules: list[dict]) -> dict[str, RuleIndex]:
@@ -269,6 +278,12 @@ def api_target(row: dict) -> dict:
         if row.get(column) is not None:
             target[member] = row[column]
     return target
+
+
+def _delivery_fields(item: dict) -> dict:
+    """A delivery's log fields: its target is a state machine, its event has an id."""
+    return {"stateMachineArn": item["target"]["Arn"], "eventId": item["event_id"],
+            "rule": item["rule"], "bus": item["bus"]}
 
 
 def _check_json(text: str) -> None:

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Protocol
@@ -23,6 +24,8 @@ from engine.asl.history import to_json
 from engine.asl.model import Machine
 from engine.clock import Clock
 from engine.errors import ConflictError
+from engine.observability import spans
+from engine.observability.observer import Observer
 from engine.runtime import invoker
 from engine.runtime.answers import LocalAnswers, Resume
 from engine.settings import Settings
@@ -60,8 +63,9 @@ class Services(Protocol):
 class Executor:
     def __init__(self, store: Store, settings: Settings, clock: Clock,
                  model_for: Callable[[str, dict], Machine], env: interpreter.Env,
-                 services: Services | None = None, mocks=None):
+                 services: Services | None = None, mocks=None, observer: Observer | None = None):
         self.store = store
+        self.observer = observer or Observer()  # told of every step this executor commits
         self.services = services
         self.mocks = mocks  # a mocks.Session (stepstone run --mock-config): answers tasks itself
         self.settings = settings
@@ -156,12 +160,18 @@ class Executor:
         items += [{"execution_arn": arn, "version": waiting.version, "snapshot": waiting.snapshot,
                    "inbox": [], "replies": waiting.replies, "unleased_at": now}
                   for arn, waiting in resume.items()]
+        if items and self.observer.tracing:  # before advance, which changes the snapshots in place
+            for item in items:
+                item["open_states"] = spans.open_states(item["snapshot"])
         try:
             committed = self._commit(owner, [triple for triple in map(self._advance, items)
                                              if triple is not None])
         except Exception:  # the database failed: the inbox still holds what was read from it,
             self._answers.give_back(_replies_of_items(items))  # and memory gets back the rest
             raise
+        if committed:
+            self.observer.committed([(item["execution_arn"], step, item.get("open_states"))
+                                     for item, step, _ in committed])
         for item, step, record in committed:
             self._after_commit(item, step, record, inline)
         return bool(items or posts)
@@ -176,7 +186,8 @@ class Executor:
             step = interpreter.advance(self.model_for(arn, item["snapshot"]), item["snapshot"],
                                        messages, now, self.env, owned=True)
         except Exception:  # noqa: BLE001 - the other items of the batch go on
-            logger.exception("could not advance %s; it is retried when its lease expires", arn)
+            logger.exception("could not advance %s; it is retried when its lease expires", arn,
+                             extra={"executionArn": arn})
             return None
         columns = final_columns(step, now) if step.finished else None
         posts, published = [], []
@@ -203,7 +214,8 @@ class Executor:
             if len(advanced) > 1:
                 return [triple for triple in advanced if self._commit(owner, [triple])]
         item = advanced[0][0]
-        logger.info("%s moved on elsewhere; this step is dropped", item["execution_arn"])
+        logger.info("%s moved on elsewhere; this step is dropped", item["execution_arn"],
+                    extra={"executionArn": item["execution_arn"]})
         self._answers.give_back(_replies_of_items([item]))
         return []
 
@@ -247,7 +259,7 @@ class Executor:
                 if key in self._inflight:
                     continue  # still running here: a re-dispatch is for lost answers only
                 self._inflight.add(key)
-            self._submit(inline, self._carry_out, arn, command, key, inline)
+            self._submit(inline, self._carry_out, arn, command, key, inline, time.perf_counter())
 
     def _submit(self, inline: bool, function: Callable, *args: Any) -> None:
         if inline or self._pool is None:
@@ -259,7 +271,8 @@ class Executor:
         try:
             self.services.stop_child(command["arn"], command.get("error"), command.get("cause"))
         except Exception:  # noqa: BLE001 - a child already gone needs no stopping
-            logger.exception("could not stop child execution %s", command["arn"])
+            logger.exception("could not stop child execution %s", command["arn"],
+                             extra={"executionArn": command["arn"]})
 
     def replies_to(self, arn: str, command: dict) -> list[dict]:
         """Carry out one invoke command: the engine's own integrations, else the invoker."""
@@ -269,11 +282,15 @@ class Executor:
                                       self.clock.now)]
         return replies
 
-    def _carry_out(self, arn: str, command: dict, key: tuple, inline: bool) -> None:
+    def _carry_out(self, arn: str, command: dict, key: tuple, inline: bool, handed_out: float) -> None:
         try:
-            self._answered(arn, self.replies_to(arn, command), inline)
+            replies = self.replies_to(arn, command)
+            if replies and replies[-1].get("kind") == "task_result":  # not a callback's submission
+                self.observer.task_done(command.get("resource", ""), time.perf_counter() - handed_out)
+            self._answered(arn, replies, inline)
         except Exception:  # noqa: BLE001 - the answer is re-requested after the redispatch delay
-            logger.exception("task %s of %s could not be carried out", command.get("state"), arn)
+            logger.exception("task %s of %s could not be carried out", command.get("state"), arn,
+                             extra={"executionArn": arn, "stateName": command.get("state")})
         finally:
             with self._inflight_lock:
                 self._inflight.discard(key)

@@ -145,7 +145,8 @@ def _run_handler(name: str, event: Any, command: dict, execution_arn: str, arn: 
     request_id = str(uuid.uuid4())
     if handler is None:
         logger.warning("no handler is registered under %r: load one with --handlers "
-                       "(registered: %s)", name, ", ".join(handlers.registered()) or "none")
+                       "(registered: %s)", name, ", ".join(handlers.registered()) or "none",
+                       extra={"executionArn": execution_arn, "stateName": command.get("state")})
         raise TaskError("Lambda.ResourceNotFoundException",
                         f"Function not found: {arn}:$LATEST (Service: AWSLambda; Status Code: 404; "
                         f"Error Code: ResourceNotFoundException; Request ID: {uuid.uuid4()}; Proxy: null)")

@@ -21,7 +21,8 @@ from typing import Any, Iterator, Sequence
 import sqlalchemy as sa
 
 from engine.errors import ConflictError, StoreError
-from engine.store import catalog, dialects, events, executions, migrate, tokens, wakeups, workitems
+from engine.store import (catalog, dialects, events, executions, gauges, migrate, tokens, wakeups,
+                          workitems)
 from engine.store import events as outbox  # ``events`` is also the history-events argument
 from engine.store import retention
 from engine.store.schema import metadata
@@ -444,6 +445,13 @@ class Store:
         """True when this caller fired the rule's tick (stored its event)."""
         with self._txn(write=True) as conn:
             return events.fire_schedule_txn(conn, rule, next_fire, event_row)
+
+    # -- observability ---------------------------------------------------------------------------
+
+    def gauges(self, now: float) -> dict[str, int]:
+        """How much work waits at ``now`` (``gauges.gauges_txn``): one read, for /metrics."""
+        with self._txn() as conn:
+            return gauges.gauges_txn(conn, now)
 
     # -- retention -------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def free_port() -> int:
 
 
 class Server:
-    """One ``stepstone serve`` process on a free port."""
+    """One ``stepstone serve`` process on a free port; its log (stderr) goes to a file, since
+    a pipe nobody reads would block the server once full (it logs every execution's end)."""
 
     def __init__(self, db_url: str, extra_env: dict | None = None):
         self.db_url = db_url
@@ -31,23 +33,29 @@ class Server:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix="stepstone-serve-", suffix=".log")[1])
 
     def start(self) -> "Server":
         env = {**os.environ, "STEPSTONE_POLL_SECONDS": "0.1", **self.extra_env}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine", "serve", "--port", str(self.port), "--db", self.db_url,
-             "--handlers", str(HANDLERS), "--handlers", str(TEST_HANDLERS)],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "engine", "serve", "--port", str(self.port), "--db", self.db_url,
+                 "--handlers", str(HANDLERS), "--handlers", str(TEST_HANDLERS)],
+                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"stepstone serve exited: {self.process.stderr.read().decode()}")
+                raise RuntimeError(f"stepstone serve exited: {self.log()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("stepstone serve did not start listening within 30 s")
+
+    def log(self) -> str:
+        """What the server logged so far (every start of this object appends)."""
+        return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
         """kill -9: no shutdown code runs."""

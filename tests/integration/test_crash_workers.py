@@ -60,9 +60,10 @@ def expected_output(n: int) -> dict:
 
 def _worker(db_url: str) -> subprocess.Popen:
     env = {**os.environ, **FAST_RECOVERY, "PYTHONPATH": str(REPO)}
+    # stderr: not a pipe nobody reads (a worker logs every execution's end and would block on it)
     return subprocess.Popen([sys.executable, "-m", "engine", "worker", "--db", db_url, "--handlers", HANDLERS,
                              "--workers", "1"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _restart_postgres() -> None:
@@ -191,7 +192,7 @@ def test_an_idle_worker_wakes_on_postgresql_notify_not_on_its_poll(pg_url):
     sleepy = {**os.environ, "PYTHONPATH": str(REPO), "STEPSTONE_POLL_SECONDS": "60"}
     worker = subprocess.Popen([sys.executable, "-m", "engine", "worker", "--db", pg_url, "--handlers", HANDLERS,
                                "--workers", "1"], cwd=REPO, env=sleepy,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         with Engine(settings=from_environment().with_flags(db_url=pg_url)) as engine:
             machine = engine.create_state_machine(name="wake", definition=json.dumps(

@@ -89,6 +89,12 @@ def test_health_needs_no_signature(signed_server):
         assert json.load(response)["status"] == "ok"
 
 
+def test_metrics_need_no_signature(signed_server):
+    """Prometheus scrapes without AWS credentials: counts and gauges, never a payload."""
+    with urllib.request.urlopen(f"{signed_server.endpoint}/metrics", timeout=5) as response:
+        assert b"stepstone_queue_depth" in response.read()
+
+
 def serve(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "engine", "serve", "--port", str(free_port()), *arguments]
     environment = {key: value for key, value in os.environ.items()

@@ -1,6 +1,7 @@
 """`stepstone run` starts fast because it imports only what it uses: a module-level import of one
 of these (PyYAML, the JSONata library, the PostgreSQL dialect, the HTTP task, the broker sources,
-the EventBridge API and pattern compiler, the HTTP server, Alembic) would bring its cost back.
+the EventBridge API and pattern compiler, the HTTP server, Alembic, the metrics and tracing
+libraries) would bring its cost back.
 
 Each check runs in a fresh interpreter, since this test process has imported everything already.
 """
@@ -18,6 +19,9 @@ NOT_ON_THE_RUN_PATH = {
     "redis", "nats", "http.client", "urllib.request",
     "engine.api", "engine.eventbus.sources", "engine.eventbus.patterns", "engine.eventbus.index",
     "engine.eventbus.schedule", "engine.service_events", "engine.runtime.http_task", "engine.runtime.mocks",
+    # observability: the Prometheus client, OpenTelemetry and the JSON logger are for serve/worker
+    "prometheus_client", "opentelemetry", "pythonjsonlogger", "engine.observability.metrics",
+    "engine.observability.tracing",
 }
 THREE_STATES = {
     "StartAt": "Prepare",
