@@ -76,6 +76,7 @@ class Step:
     output_text: str | None = None  # output as JSON text (ExecutionSucceeded's): no need to serialise it again
     error: str | None = None
     cause: str | None = None
+    transitions: int = 0  # states entered in this step (what metrics count, without a pass over events)
 
     @property
     def finished(self) -> bool:
@@ -312,6 +313,7 @@ class _Run(task_state.TaskStates):
         text = known[1] if known is not None and known[0] is path["input"] else None
         entered = history.state_entered(plan.entered_event, plan.name, path["input"], text)
         path["entered_id"] = self.emit(path, entered)
+        self.step.transitions += 1
         path["phase"] = "exec"
         _HANDLERS[plan.type](self, path, plan, _PathScope(self, path, plan, None))  # as _exec does
 

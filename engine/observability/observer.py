@@ -7,8 +7,8 @@ rolled back and a step is counted once: a step another worker recorded first is 
 before it gets here. The counters are this process's: a fleet's totals are the sum over its
 processes, as Prometheus sums counters of several targets.
 
-Per step it costs a pass over the step's events (counting ``*StateEntered``, AWS's and the
-benchmark's transitions) and, once per round, one lock; spans are computed only while a
+Per step it costs a few additions (``Step.transitions`` counts the states entered, AWS's and
+the benchmark's transitions) and, once per round, one lock; spans are computed only while a
 TracerProvider is configured.
 """
 from __future__ import annotations
@@ -73,10 +73,9 @@ class Observer:
         counters = self.counters
         with counters.lock:
             for arn, step, _ in steps:
-                entered = sum(1 for event in step.events if event["type"].endswith(spans.ENTERED))
                 machine = state_machine_name(arn)
-                if entered:
-                    counters.add(counters.transitions, (machine,), entered)
+                if step.transitions:
+                    counters.add(counters.transitions, (machine,), step.transitions)
                 if step.status != "RUNNING":
                     counters.add(counters.finished, (machine, step.status))
                     finished.append((arn, step))
@@ -111,6 +110,8 @@ class Observer:
 
 def log_finished(arn: str, step: Any) -> None:
     """INFO for every execution's end; WARNING, with the error, for a failure or a timeout."""
+    if not logger.isEnabledFor(logging.WARNING if step.status in _UNSUCCESSFUL else logging.INFO):
+        return  # the fields cost more than the check
     run_start, _ = spans.run_started(step.snapshot)
     ended = step.events[-1]["timestamp"] if step.events else None
     fields = {"executionArn": arn, "stateMachineArn": state_machine_arn(arn), "status": step.status}
