@@ -48,6 +48,9 @@ def json_formatter() -> logging.Formatter:
                  rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
 
 
+QUIET_LIBRARIES = ("alembic",)
+
+
 def configure(log_format: str = "json", level: str = "INFO", stream=None) -> logging.Handler:
     """Send every record at ``level`` or above to ``stream`` (stderr) in ``log_format``;
     replaces the root logger's handlers. Returns the handler."""
@@ -62,4 +65,7 @@ def configure(log_format: str = "json", level: str = "INFO", stream=None) -> log
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # libraries' start-up chatter (Alembic lists its plugins at INFO) is not the operator's news
+    for chatty in QUIET_LIBRARIES:
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     return handler
