@@ -190,8 +190,14 @@ class Console:
         return self.render(request, "execution.html", shown)
 
     async def tasks(self, request: Request) -> Response:
-        waiting = await run_in_threadpool(pages.waiting_tasks, self.engine)
-        return self.render(request, "tasks.html", {"tasks": waiting, "live": True})
+        state = request.query_params.get("state") or None
+        found = await run_in_threadpool(pages.waiting_tasks, self.engine, state,
+                                        request.query_params.get("page") or None)
+        more = None
+        if found.get("nextToken"):
+            more = urlencode({**dict(request.query_params), "page": found["nextToken"]})
+        return self.render(request, "tasks.html", {"tasks": found["tasks"], "state": state or "",
+                                                   "more": more, "live": True})
 
     # -- actions -------------------------------------------------------------------------------
 

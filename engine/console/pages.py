@@ -12,6 +12,7 @@ STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_R
 REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
 MAX_EVENTS_SHOWN = 5000   # a history may hold 25,000 events; the page stays readable
 PAGE = 1000
+INBOX_PAGE = 50   # each task is a card with two forms; the page refreshes while open
 
 
 def all_state_machines(engine: Any) -> list[dict]:
@@ -33,12 +34,12 @@ def execution_page(engine: Any, arn: str) -> dict:
             "live": execution["status"] == "RUNNING"}
 
 
-def waiting_tasks(engine: Any) -> list[dict]:
-    tasks = _all(lambda token: engine.list_waiting_tasks(max_results=PAGE, next_token=token),
-                 "tasks")
-    for task in tasks:
+def waiting_tasks(engine: Any, state_name: str | None, page: str | None) -> dict:
+    """A page of the inbox, oldest first (who waited longest is answered first)."""
+    found = engine.list_waiting_tasks(state_name=state_name, max_results=INBOX_PAGE, next_token=page)
+    for task in found["tasks"]:
         task["payload"] = _parsed(task.get("input"))
-    return tasks
+    return found
 
 
 def graph_svg(definition: str, outcomes: dict[str, str] | None) -> str:

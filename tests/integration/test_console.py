@@ -186,3 +186,17 @@ def test_a_login_form_posted_from_another_site_is_refused(engine):
         client.post("/console/login", headers={"origin": "https://evil.example"}, data={
             "csrf_token": token, "access_key_id": "AKID", "secret_access_key": "s3cret"})
         assert client.get("/console/tasks", follow_redirects=False).status_code == 303
+
+
+def test_the_inbox_filters_by_state_and_pages(engine, console):
+    machine = _machine(engine, "ask")
+    arns = [engine.start_execution(machine, f"many-{n}", '{"question": "?"}')["executionArn"]
+            for n in range(55)]
+    for arn in arns:
+        _waiting(engine, arn)
+    first = console.get("/console/tasks").text
+    assert first.count('<article class="task"') == 50 and "More waiting tasks" in first
+    more = re.search(r'href="\?([^"]+)">More waiting tasks', first).group(1).replace("&amp;", "&")
+    assert console.get(f"/console/tasks?{more}").text.count('<article class="task"') == 5
+    assert "Nothing in Elsewhere is waiting" in console.get("/console/tasks", params={"state": "Elsewhere"}).text
+    assert console.get("/console/tasks", params={"state": "Ask"}).text.count('<article class="task"') == 50
