@@ -133,6 +133,11 @@ def test_a_person_approves_a_waiting_task_in_the_browser(signed_server, browser,
     page.locator("#execution-status", has_text="SUCCEEDED").wait_for()
     page.wait_for_selector('.graph g.state.outcome-succeeded[data-state="RequestApproval"]')
     assert "grace@example.com" in page.inner_text(".io")
+    # the graph inspector: a click on a state opens its run's input and output
+    page.click('.graph g.state[data-state="RequestApproval"]')
+    inspected = page.locator('tr.run.inspected[data-state="RequestApproval"]')
+    inspected.locator("details[open]").wait_for()
+    assert "grace@example.com" in inspected.inner_text()
     page.screenshot(path=str(screenshots / "05-execution-succeeded.png"), full_page=True)
     assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "SUCCEEDED"
 

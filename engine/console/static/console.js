@@ -50,6 +50,27 @@
     });
   }
 
+  // The graph inspector: clicking a state in an execution's graph opens that state's latest
+  // run in the table below (its input and output) and brings it into view.
+  document.addEventListener("click", function (event) {
+    var node = event.target.closest && event.target.closest(".graph g.state[data-state]");
+    if (!node) return;
+    var runs = document.querySelectorAll("tr.run");
+    var name = node.getAttribute("data-state");
+    var row = null;
+    Array.prototype.forEach.call(runs, function (candidate) {
+      if (candidate.getAttribute("data-state") === name) row = candidate;
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("tr.run.inspected"), function (other) {
+      other.classList.remove("inspected");
+    });
+    if (!row) return;
+    row.classList.add("inspected");
+    var details = row.querySelector("details");
+    if (details) details.open = true;
+    row.scrollIntoView({block: "center"});
+  });
+
   document.addEventListener("input", function (event) {
     if (event.target.form) event.target.form.dataset.dirty = "1";
   });
