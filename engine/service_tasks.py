@@ -35,6 +35,7 @@ class TaskOperations:
     clock: Any
     settings: Any
     executor: Any
+    observer: Any
 
     def _init_tasks(self) -> None:
         self._tokens_changed = threading.Condition()
@@ -141,6 +142,10 @@ class TaskOperations:
             raise errors.InvalidToken(f"Invalid Token: '{token}'")
         if answer.outcome != "ok":
             raise errors.TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
+        if final:  # how long a person, worker or callback took: the same histogram as handlers
+            row = answer.row
+            self.observer.task_done(row["activity_arn"] or row["resource"] or "",
+                                    self.clock.now() - row["created"])
         self.executor.wake()
 
     def _activity(self, arn: str) -> dict:

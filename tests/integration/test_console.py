@@ -74,6 +74,9 @@ def test_the_inbox_approves_and_the_execution_succeeds(engine, console):
     described = engine.wait(arn, timeout=10)
     assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"approvedBy": "ada"}
     assert "Approved Ask." in console.get("/console/tasks").text
+    # the person's answer time is a task duration like a handler's
+    waited = 'stepstone_task_duration_seconds_count{resource="arn:aws:states:::lambda:invoke.waitForTaskToken"} 1.0'
+    assert waited in engine.metrics.render().decode()
 
 
 def test_the_inbox_rejects_into_the_catch(engine, console):
