@@ -164,7 +164,8 @@ class Console:
         listing = await self._listing(request, arn)
         graph = await run_in_threadpool(pages.graph_svg, machine["definition"], None)
         return self.render(request, "state_machine.html",
-                           {"machine": machine, "graph": graph, **listing})
+                           {"machine": machine, "graph": graph, **listing,
+                            "definition": pages.parsed(machine["definition"])})
 
     async def executions(self, request: Request) -> Response:
         listing = await self._listing(request, None)

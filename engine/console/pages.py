@@ -29,7 +29,7 @@ def execution_page(engine: Any, arn: str) -> dict:
     definition = engine.describe_state_machine_for_execution(arn)["definition"]
     return {"execution": execution, "view": view, "truncated": len(events) >= MAX_EVENTS_SHOWN,
             "graph": graph_svg(definition, view.outcomes),
-            "input": _parsed(execution.get("input")), "output": _parsed(execution.get("output")),
+            "input": parsed(execution.get("input")), "output": parsed(execution.get("output")),
             "redrivable": execution["status"] in REDRIVABLE,
             "live": execution["status"] == "RUNNING"}
 
@@ -38,7 +38,7 @@ def waiting_tasks(engine: Any, state_name: str | None, page: str | None) -> dict
     """A page of the inbox, oldest first (who waited longest is answered first)."""
     found = engine.list_waiting_tasks(state_name=state_name, max_results=INBOX_PAGE, next_token=page)
     for task in found["tasks"]:
-        task["payload"] = _parsed(task.get("input"))
+        task["payload"] = parsed(task.get("input"))
     return found
 
 
@@ -89,7 +89,8 @@ def short_arn(arn: str) -> str:
     return ":".join(parts[-2:]) if len(parts) > 7 else parts[-1]
 
 
-def _parsed(text: str | None) -> Any:
+def parsed(text: str | None) -> Any:
+    """JSON text as a value (shown indented), or the text itself when it is not JSON."""
     if text is None:
         return None
     try:
