@@ -217,7 +217,6 @@ def _yaml_lines(node: yaml.Node, parts: list, lines: dict[str, int], filename: s
                 outer: set[int], count: list[int]) -> None:
     """Record lines; refuse an alias to a node that contains it (the document would be infinite)
     and aliases that multiply the document past what a definition can hold."""
-    import yaml  # loaded by _loader_class already
 
     mark = node.start_mark
     if id(node) in outer:

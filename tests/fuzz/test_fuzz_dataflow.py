@@ -17,7 +17,7 @@ from engine.asl.scope import Scope
 from engine.asl.validate import validate
 
 from fuzzing import event
-from fuzzing import (CONTEXT, INPUTS, INTRINSICS, JSONATA, LITERALS, PATHS, TEMPLATE, budget, corpus,
+from fuzzing import (CONTEXT, INPUTS, INTRINSICS, JSONATA, PATHS, TEMPLATE, budget, corpus,
                      jsonata_machine, machine, run_to_end)
 
 PATH_TOKENS = st.sampled_from([
