@@ -18,6 +18,7 @@ from typing import Any
 
 from engine import display, errors
 from engine.asl import parse, validate
+from engine.paging import all_pages
 from engine.settings import MEMORY_DB, from_environment
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -260,7 +261,7 @@ def cmd_db_purge(args: argparse.Namespace) -> int:
 
 def cmd_state_machines(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
-        rows = _all_pages(engine.list_state_machines, "stateMachines")
+        rows = all_pages(engine.list_state_machines, "stateMachines")
     return _show(args, rows, [("name", "NAME"), ("type", "TYPE"), ("creationDate", "CREATED"),
                               ("stateMachineArn", "ARN")])
 
@@ -279,7 +280,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 def cmd_executions(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
         arn = _state_machine_arn(engine, args.state_machine)
-        rows = _all_pages(lambda **kw: engine.list_executions(
+        rows = all_pages(lambda **kw: engine.list_executions(
             state_machine_arn=arn, status_filter=args.status, **kw), "executions")
     return _show(args, rows, [("name", "NAME"), ("status", "STATUS"), ("startDate", "STARTED"),
                               ("stopDate", "STOPPED"), ("executionArn", "ARN")])
@@ -301,7 +302,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
-        events = _all_pages(lambda **kw: engine.get_execution_history(
+        events = all_pages(lambda **kw: engine.get_execution_history(
             args.execution, reverse_order=args.reverse, **kw), "events")
     if args.json:
         print(json.dumps(events, indent=2))
@@ -319,7 +320,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 def cmd_tokens(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
-        rows = _all_pages(lambda **kw: engine.list_waiting_tasks(
+        rows = all_pages(lambda **kw: engine.list_waiting_tasks(
             execution_arn=args.execution, state_name=args.state, activity_arn=args.activity,
             older_than_seconds=args.older_than, **kw), "tasks")
     if args.json:
@@ -417,16 +418,6 @@ def _state_machine_arn(engine, name_or_arn: str) -> str:
         return name_or_arn
     from engine.arns import state_machine_arn
     return state_machine_arn(engine.settings.region, engine.settings.account, name_or_arn)
-
-
-def _all_pages(call, key: str) -> list[dict]:
-    rows, token = [], None
-    while True:
-        page = call(next_token=token) if token else call()
-        rows.extend(page[key])
-        token = page.get("nextToken")
-        if not token:
-            return rows
 
 
 def _show(args: argparse.Namespace, rows: list[dict], columns: list[tuple[str, str]]) -> int:

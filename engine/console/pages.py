@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from engine.console.history_view import read_history
+from engine.paging import all_pages
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
@@ -16,15 +17,14 @@ INBOX_PAGE = 50   # each task is a card with two forms; the page refreshes while
 
 
 def all_state_machines(engine: Any) -> list[dict]:
-    return _all(lambda token: engine.list_state_machines(max_results=PAGE, next_token=token),
-                "stateMachines")
+    return all_pages(lambda **page: engine.list_state_machines(max_results=PAGE, **page),
+                     "stateMachines")
 
 
 def execution_page(engine: Any, arn: str) -> dict:
     execution = engine.describe_execution(arn)
-    events = _all(lambda token: engine.get_execution_history(arn, max_results=PAGE,
-                                                             next_token=token),
-                  "events", limit=MAX_EVENTS_SHOWN)
+    events = all_pages(lambda **page: engine.get_execution_history(arn, max_results=PAGE, **page),
+                       "events", limit=MAX_EVENTS_SHOWN)
     view = read_history(events, execution["status"])
     definition = engine.describe_state_machine_for_execution(arn)["definition"]
     return {"execution": execution, "view": view, "truncated": len(events) >= MAX_EVENTS_SHOWN,
@@ -97,14 +97,3 @@ def parsed(text: str | None) -> Any:
         return json.loads(text)
     except ValueError:
         return text
-
-
-def _all(fetch, key: str, limit: int | None = None) -> list[dict]:
-    items: list[dict] = []
-    token = None
-    while True:
-        answer = fetch(token)
-        items += answer[key]
-        token = answer.get("nextToken")
-        if not token or (limit is not None and len(items) >= limit):
-            return items[:limit] if limit is not None else items
